@@ -49,6 +49,17 @@ def model_key(name: str | None) -> str:
     return f"{safe}-{digest}"
 
 
+def _quiet_transformers() -> None:
+    """Keep library progress bars and notices off stderr; mig shows its own progress."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except Exception:  # noqa: BLE001 - cosmetic only
+        pass
+
+
 class Embedder:
     """Encode texts into unit vectors with a sentence-transformers model (loaded lazily)."""
 
@@ -65,6 +76,8 @@ class Embedder:
         if self._model is None:
             path = resolve_model(self.name)
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            _quiet_transformers()
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:  # pragma: no cover - depends on the install
@@ -79,7 +92,12 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        model = self._load()
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
+        return int(getter())
 
     def encode(
         self,

@@ -100,9 +100,7 @@ def parse_jsonl(data: bytes, source: str) -> Pool:
         kept.append(line if line.endswith(b"\n") else line + b"\n")
         records.append(record)
         numbers.append(number)
-    return Pool(
-        source, records=records, lines=kept, line_numbers=np.array(numbers, dtype=np.int64)
-    )
+    return Pool(source, records=records, lines=kept, line_numbers=np.array(numbers, dtype=np.int64))
 
 
 def _read_bytes(path: str) -> bytes:
@@ -149,7 +147,9 @@ def _read_hub(name: str) -> pa.Table:
         return datasets.load_dataset(name, split="train").data.table
     except Exception as exc:  # noqa: BLE001 - any hub failure is reported in one line
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"no such file, and not loadable from the Hub: {first}", source=name)
+        raise DataError(
+            f"no such file, and not loadable from the Hub: {first}", source=name
+        ) from None
 
 
 def read_pool(path: str) -> Pool:
@@ -437,8 +437,9 @@ class EmbeddingCache:
         table = pa.table(
             {
                 "label": pa.array(list(labels), type=pa.string()),
-                "vector": pa.array(list(np.asarray(vectors, dtype=np.float32)),
-                                   type=pa.list_(pa.float32())),
+                "vector": pa.array(
+                    list(np.asarray(vectors, dtype=np.float32)), type=pa.list_(pa.float32())
+                ),
             }
         )
         with atomic_path(folder / f"shard-{digest}.parquet") as tmp:
