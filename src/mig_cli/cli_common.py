@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import click
 import numpy as np
 import tomllib
 import typer
@@ -33,12 +32,6 @@ from .errors import MigError
 err_console = Console(stderr=True, highlight=False)
 
 
-class ReportedError(click.ClickException):
-    """A `MigError` shown by click as `Error: <message>` with exit code 1."""
-
-    exit_code = 1
-
-
 def reports_errors(fn: Callable) -> Callable:
     """Turn `MigError` into `Error: ...` / exit 1 and core `ValueError`s into usage errors."""
 
@@ -47,7 +40,8 @@ def reports_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except MigError as exc:
-            raise ReportedError(str(exc)) from None
+            sys.stderr.write(f"Error: {exc}\n")
+            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err_console.print("Interrupted; no output was written.")
             raise typer.Exit(130) from None
@@ -66,20 +60,29 @@ def _load_toml(path: str) -> dict:
         raise typer.BadParameter(f"{path}: not valid TOML ({exc})") from None
 
 
-def config_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+def config_callback(
+    ctx: typer.Context, param: typer.CallbackParam, value: str | None
+) -> str | None:
     """`--config FILE`: top-level keys and the `[<command>]` table become option defaults."""
     if not value:
         return value
     data = _load_toml(value)
     command = ctx.command.name or ""
-    names = {p.name for p in ctx.command.params if p.name}
+    names: dict[str, str] = {}
+    for p in ctx.command.params:
+        if not p.name:
+            continue
+        names[p.name] = p.name
+        for opt in p.opts:
+            if opt.startswith("--"):
+                names[opt[2:].replace("-", "_")] = p.name
     defaults: dict[str, Any] = {}
     for key, item in data.items():
         if isinstance(item, dict):
             continue
         name = key.replace("-", "_")
         if name in names:
-            defaults[name] = item
+            defaults[names[name]] = item
     section = data.get(command.replace("-", "_")) or data.get(command) or {}
     if not isinstance(section, dict):
         raise typer.BadParameter(f"{value}: [{command}] must be a table")
@@ -87,7 +90,7 @@ def config_callback(ctx: click.Context, param: click.Parameter, value: str | Non
         name = key.replace("-", "_")
         if name not in names:
             raise typer.BadParameter(f"{value}: [{command}] has unknown option '{key}'")
-        defaults[name] = item
+        defaults[names[name]] = item
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return value
 

@@ -79,6 +79,13 @@ def pool_format(path: str) -> str:
     return "jsonl"
 
 
+def _lenient_json(line: bytes) -> Any:
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
 def parse_jsonl(data: bytes, source: str) -> Pool:
     """Split JSONL bytes into lines (kept byte for byte) and parse each as a JSON object."""
     lines = data.splitlines(keepends=True)
@@ -91,8 +98,12 @@ def parse_jsonl(data: bytes, source: str) -> Pool:
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            reason = str(exc).split(":")[0]
-            raise DataError(f"not valid JSON ({reason})", source=source, line=number) from None
+            record = _lenient_json(line)  # NaN / Infinity literals, reported later as scores
+            if record is None:
+                reason = str(exc).split(":")[0]
+                raise DataError(
+                    f"not valid JSON ({reason})", source=source, line=number
+                ) from None
         if not isinstance(record, dict):
             raise DataError(
                 f"expected a JSON object, got {type(record).__name__}", source=source, line=number
