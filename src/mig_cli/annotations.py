@@ -19,6 +19,17 @@ from .fields import PRESETS, Preset
 from .pool import MISSING, Pool
 
 
+def _distinct_sorted(keys: np.ndarray) -> np.ndarray:
+    """np.unique for int64 keys, by sort (much faster than hashing for millions of keys)."""
+    keys = np.sort(keys, kind="stable")
+    if len(keys) < 2:
+        return keys
+    keep = np.empty(len(keys), dtype=bool)
+    keep[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+    return keys[keep]
+
+
 @dataclass
 class LabelColumn:
     """Labels of N rows: row i holds values[offsets[i]:offsets[i+1]] (repeats allowed)."""
@@ -51,7 +62,7 @@ class LabelColumn:
         encoded = pc.dictionary_encode(self.values)
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         vocab = encoded.dictionary.to_pylist()
-        keys = np.unique(self.row_ids() * len(vocab) + codes)
+        keys = _distinct_sorted(self.row_ids() * len(vocab) + codes)
         counts = np.bincount(keys % len(vocab), minlength=len(vocab)).astype(np.int64)
         return vocab, counts
 
@@ -65,7 +76,7 @@ class LabelColumn:
         known = ~np.isnan(ids) if ids.dtype.kind == "f" else np.ones(len(ids), dtype=bool)
         ids = np.where(known, ids, -1).astype(np.int64)
         rows = self.row_ids()[known]
-        keys = np.unique(rows * len(nodes) + ids[known])
+        keys = _distinct_sorted(rows * len(nodes) + ids[known])
         key_rows = keys // len(nodes)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(key_rows, minlength=n), out=indptr[1:])

@@ -80,7 +80,9 @@ def _main(
 
 # ----------------------------------------------------------------------------- shared options
 POOL_ARG = typer.Argument(
-    ..., metavar="POOL", help="Annotated pool: .jsonl, .jsonl.gz, .parquet, a datasets folder, or - (stdin)."
+    ...,
+    metavar="POOL",
+    help="Annotated pool: .jsonl, .jsonl.gz, .parquet, a datasets folder, or - (stdin).",
 )
 LABELS_FIELD = typer.Option(
     None, "--labels-field", help="Field (dotted path) holding the labels [default: labels]."
@@ -392,7 +394,9 @@ def _fmt(value: float, digits: int = 2) -> str:
 @app.command("stats")
 @reports_errors
 def stats_cmd(
-    pools: list[str] = typer.Argument(..., metavar="POOL...", help="One or more annotated pools or subsets."),
+    pools: list[str] = typer.Argument(
+        ..., metavar="POOL...", help="One or more annotated pools or subsets."
+    ),
     graph_dir: str = typer.Option(
         None, "--graph", help="Label graph; without it, labels are independent nodes."
     ),

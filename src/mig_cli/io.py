@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .errors import DataError, GraphError
+from .errors import DataError, GraphError, MigError
 from .graph import GRAPH_FORMAT_VERSION, LabelGraph
 from .pool import Pool
 
@@ -455,3 +455,187 @@ class EmbeddingCache:
         )
         with atomic_path(folder / f"shard-{digest}.parquet") as tmp:
             pq.write_table(table, tmp)
+
+
+# ----------------------------------------------------------------------------- streaming rows
+class RawRow:
+    """One input row for streaming work: the parsed record or why it could not be parsed."""
+
+    __slots__ = ("row", "line", "record", "error")
+
+    def __init__(self, row: int, line: int, record: dict | None, error: str | None = None):
+        self.row, self.line, self.record, self.error = row, line, record, error
+
+
+def count_rows(path: str) -> int:
+    """Rows in a pool without parsing it (lines with content for JSONL; metadata for Parquet)."""
+    fmt = pool_format(path)
+    if fmt == "parquet":
+        return pq.ParquetFile(path).metadata.num_rows
+    if fmt in ("datasets", "hub"):
+        return len(read_pool(path))
+    total = 0
+    opener = gzip.open if fmt == "jsonl.gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            for line in fh:
+                if line.strip():
+                    total += 1
+    except FileNotFoundError:
+        raise DataError("no such file", source=path) from None
+    return total
+
+
+def iter_rows(path: str) -> Iterator[RawRow]:
+    """Stream the rows of a pool with bounded memory; bad JSON lines come back with an error."""
+    fmt = pool_format(path)
+    if fmt == "parquet":
+        row = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
+            for record in batch.to_pylist():
+                row += 1
+                yield RawRow(row - 1, row, record)
+        return
+    if fmt in ("datasets", "hub"):
+        for i, record in enumerate(read_pool(path).rows()):
+            yield RawRow(i, i + 1, record)
+        return
+    opener = gzip.open if fmt == "jsonl.gz" else open
+    row = 0
+    try:
+        fh = sys.stdin.buffer if path == STDIN else opener(path, "rb")
+    except FileNotFoundError:
+        raise DataError("no such file", source=path) from None
+    with contextlib.ExitStack() as stack:
+        if path != STDIN:
+            stack.enter_context(fh)
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = orjson.loads(line)
+                error = None if isinstance(record, dict) else "expected a JSON object"
+            except orjson.JSONDecodeError as exc:
+                record = _lenient_json(line)
+                error = None if record is not None else f"not valid JSON ({str(exc).split(':')[0]})"
+            if error:
+                record = None
+            yield RawRow(row, number, record, error)
+            row += 1
+
+
+class AnnotatedWriter:
+    """Writes records with one field added, streaming, to .jsonl / .jsonl.gz / .parquet or '-'."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fmt = output_format(path)
+        self._stack = contextlib.ExitStack()
+        self._writer: pq.ParquetWriter | None = None
+        self._tmp: Path | None = None
+        if path == STDIN:
+            self._fh = sys.stdout.buffer
+        else:
+            self._tmp = self._stack.enter_context(atomic_path(path))
+            if self.fmt == "parquet":
+                self._fh = None
+            else:
+                opener = gzip.open if self.fmt == "jsonl.gz" else open
+                self._fh = self._stack.enter_context(opener(self._tmp, "wb"))
+
+    def write(self, records: list[dict]) -> None:
+        if not records:
+            return
+        if self.fmt == "parquet" and self.path != STDIN:
+            table = _records_table(records, self.path)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(str(self._tmp), table.schema)
+            try:
+                self._writer.write_table(table.cast(self._writer.schema))
+            except (pa.ArrowException, ValueError) as exc:
+                raise DataError(
+                    f"records change shape across batches ({exc}); write .jsonl instead",
+                    source=self.path,
+                ) from None
+            return
+        self._fh.writelines(record_line(r) for r in records)
+
+    def close(self, ok: bool = True) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self.path == STDIN:
+            sys.stdout.flush()
+            return
+        if ok:
+            self._stack.close()
+        else:
+            self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+class Checkpoint:
+    """Finished batches of a long annotation run, appended and fsynced one line per batch.
+
+    Lives beside the output as `.<name>.mig-checkpoint`. A torn last line (kill -9 while
+    writing) is cut off on open. A header records what run it belongs to.
+    """
+
+    def __init__(self, output: str, header: dict) -> None:
+        out = Path(output)
+        self.path = out.with_name(f".{out.name}.mig-checkpoint")
+        self.header = header
+        self.batches: dict[int, dict] = {}
+
+    def open(self, restart: bool = False) -> dict[int, dict]:
+        if restart and self.path.exists():
+            self.path.unlink()
+        if self.path.exists():
+            data = self.path.read_bytes()
+            good = 0
+            entries = []
+            for line in data.splitlines(keepends=True):
+                if not line.endswith(b"\n"):
+                    break
+                try:
+                    entries.append(orjson.loads(line))
+                except orjson.JSONDecodeError:
+                    break
+                good += len(line)
+            if entries and entries[0].get("header") != self.header:
+                raise MigError(
+                    f"{self.path} belongs to a different run (other input, options or "
+                    "annotator); pass --restart to start over"
+                )
+            if not entries:
+                good = 0
+            with open(self.path, "r+b") as fh:
+                fh.truncate(good)
+            for entry in entries[1:]:
+                self.batches[int(entry["batch"])] = entry
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._append({"header": self.header})
+        return self.batches
+
+    def _append(self, entry: dict) -> None:
+        with open(self.path, "ab") as fh:
+            fh.write(orjson.dumps(entry) + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def add(self, batch: int, values: list, skipped: list) -> None:
+        entry = {"batch": batch, "values": values, "skipped": skipped}
+        self._append(entry)
+        self.batches[batch] = entry
+
+    def remove(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+def file_identity(path: str) -> dict:
+    """What identifies an input for resuming: its absolute path, size and mtime."""
+    if path == STDIN:
+        return {"path": "<stdin>"}
+    st = Path(path).stat()
+    return {"path": str(Path(path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}

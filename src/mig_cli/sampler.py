@@ -115,23 +115,25 @@ class MigSampler:
             out, gains, evals = self._lazy_python(indptr, indices, data, x, rows, k, exact)
         return Selection(np.asarray(out), np.asarray(gains), x, int(evals))
 
-    def _row_gain(self, indptr, indices, data, x, i, exact) -> float:
+    def _cached(self, x: np.ndarray, exact: bool) -> np.ndarray:
+        return self.phi.value(x) if exact else self.phi.derivative(x)
+
+    def _row_gain(self, indptr, indices, data, x, cached, i, exact) -> float:
         lo, hi = indptr[i], indptr[i + 1]
         cols = indices[lo:hi]
         vals = data[lo:hi]
-        if exact:
-            terms = self.phi.value(x[cols] + vals) - self.phi.value(x[cols])
-        else:
-            terms = vals * self.phi.derivative(x[cols])
+        terms = self.phi.value(x[cols] + vals) - cached[cols] if exact else vals * cached[cols]
         g = 0.0
         for t in terms.tolist():  # sequential, like the compiled kernel
             g += t
         return g
 
     def _lazy_python(self, indptr, indices, data, x, rows, k, exact):
-        heap = [(-self._row_gain(indptr, indices, data, x, int(r), exact), int(r), 0) for r in rows]
+        cached = self._cached(x, exact)
+        gains = [self._row_gain(indptr, indices, data, x, cached, int(r), exact) for r in rows]
+        heap = [(-g, int(r), 0) for g, r in zip(gains, rows)]
         heapq.heapify(heap)
-        out, gains = [], []
+        out, chosen_gains = [], []
         evaluations = 0
         t = 0
         while t < k and heap:
@@ -139,15 +141,21 @@ class MigSampler:
             if stamp == t:
                 heapq.heappop(heap)
                 out.append(row)
-                gains.append(-neg)
+                chosen_gains.append(-neg)
                 lo, hi = indptr[row], indptr[row + 1]
-                x[indices[lo:hi]] += data[lo:hi]
+                cols = indices[lo:hi]
+                x[cols] += data[lo:hi]
+                cached[cols] = self._cached(x[cols], exact)
                 t += 1
             else:
-                g = self._row_gain(indptr, indices, data, x, row, exact)
+                g = self._row_gain(indptr, indices, data, x, cached, row, exact)
                 evaluations += 1
                 heapq.heapreplace(heap, (-g, row, t))
-        return np.array(out, dtype=np.int64), np.array(gains, dtype=np.float64), evaluations
+        return (
+            np.array(out, dtype=np.int64),
+            np.array(chosen_gains, dtype=np.float64),
+            evaluations,
+        )
 
 
 class RandomSampler:
