@@ -21,6 +21,7 @@ class Skipped:
     """A record that could not be annotated, and why."""
 
     reason: str
+    bad_input: bool = True  # False: the record was fine but the model's reply was unusable
 
 
 class Annotator(Protocol):
@@ -102,7 +103,7 @@ def run_annotation(
         skipped: list[list] = []
         for raw, value in zip(good, values, strict=True):
             if isinstance(value, Skipped):
-                if strict:
+                if strict and value.bad_input:
                     raise DataError(value.reason, source=source, line=raw.line)
                 skipped.append([raw.row, value.reason])
                 value = annotator.skip_value

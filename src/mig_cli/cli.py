@@ -11,7 +11,7 @@ from enum import Enum
 import numpy as np
 import typer
 
-from . import __version__
+from . import __version__, cli_annotate
 from .annotations import Annotations, read_annotations
 from .api import build_graph, graph_without_edges, pool_stats, select, state_of
 from .cli_common import (
@@ -479,6 +479,9 @@ def stats_cmd(
             ],
         )
     Console(width=max(100, 30 + 28 * len(results))).print(table)
+
+
+cli_annotate.register(app)
 
 
 def main() -> None:
