@@ -89,9 +89,6 @@ def run_annotation(
     for index, batch in _batches(iter_rows(source), batch_size):
         if spool is not None:
             spool.append(batch)
-        for raw in batch:
-            if raw.error and strict:
-                raise DataError(raw.error, source=source, line=raw.line)
         if index in results:
             report.resumed_rows += len(batch)
             if on_rows:
@@ -99,9 +96,15 @@ def run_annotation(
             continue
         good = [raw for raw in batch if raw.record is not None]
         values = annotator.annotate([raw.record for raw in good]) if good else []
+        by_row = {raw.row: value for raw, value in zip(good, values, strict=True)}
         out_values: list[Any] = []
         skipped: list[list] = []
-        for raw, value in zip(good, values, strict=True):
+        for raw in batch:  # in row order, so --strict stops at the first problem
+            if raw.record is None:
+                if strict:
+                    raise DataError(raw.error or "unreadable", source=source, line=raw.line)
+                continue
+            value = by_row[raw.row]
             if isinstance(value, Skipped):
                 if strict and value.bad_input:
                     raise DataError(value.reason, source=source, line=raw.line)

@@ -29,7 +29,7 @@ from rich.text import Text
 
 from .errors import MigError
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def reports_errors(fn: Callable) -> Callable:
