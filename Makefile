@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test lint bench demo clean
+.PHONY: install test lint bench demo clean select
 
 install: $(STAMP)
 
@@ -33,3 +33,21 @@ demo: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build demo-out .pytest_cache
+
+# Reproducible runs from a config: `make select CONFIG=configs/demo.toml`. File targets, so a
+# re-run after a change redoes only the stale stages.
+CONFIG ?= configs/demo.toml
+RUN    := $(shell $(PY) scripts/config_value.py $(CONFIG) run.out_dir 2>/dev/null || echo run-out)
+POOL   := $(shell $(PY) scripts/config_value.py $(CONFIG) run.pool 2>/dev/null || echo data/sample-pool.jsonl)
+
+$(RUN)/tagged.jsonl: $(POOL) $(CONFIG) | $(STAMP)
+	$(BIN)/mig tag $(POOL) -o $@ --config $(CONFIG)
+$(RUN)/annotated.jsonl: $(RUN)/tagged.jsonl $(CONFIG)
+	$(BIN)/mig score $< -o $@ --config $(CONFIG)
+$(RUN)/graph/meta.json: $(RUN)/annotated.jsonl $(CONFIG)
+	$(BIN)/mig build-graph $< -o $(RUN)/graph --config $(CONFIG)
+$(RUN)/subset.jsonl: $(RUN)/annotated.jsonl $(RUN)/graph/meta.json $(CONFIG)
+	$(BIN)/mig sample $< --graph $(RUN)/graph -o $@ --ranking $(RUN)/ranking.csv --config $(CONFIG)
+
+select: $(RUN)/subset.jsonl
+	$(BIN)/mig stats $(RUN)/annotated.jsonl $(RUN)/subset.jsonl --graph $(RUN)/graph

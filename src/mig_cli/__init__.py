@@ -1,3 +1,24 @@
-"""mig: pick the most valuable subset of an instruction-tuning pool."""
+"""mig: pick the most valuable subset of an instruction-tuning pool (MIG, arXiv 2504.13835).
+
+The Python API mirrors the commands; nothing here needs the CLI:
+
+    from mig_cli import read_pool, read_annotations, read_graph, select
+    sel = select(read_annotations(read_pool("pool.jsonl")), 5000, graph=read_graph("graph/"))
+"""
 
 __version__ = "0.1.0"
+
+from .annotations import Annotations, LabelColumn, read_annotations  # noqa: E402
+from .api import build_graph, graph_without_edges, mig_vectors, pool_stats, select  # noqa: E402
+from .errors import DataError, GraphError, MigError  # noqa: E402
+from .graph import LabelGraph  # noqa: E402
+from .io import read_graph, read_pool, write_graph, write_pool_rows  # noqa: E402
+from .phi import ExpPhi, PowPhi, make_phi  # noqa: E402
+from .sampler import MigSampler, RandomSampler, Selection, TopScoreSampler  # noqa: E402
+
+__all__ = [
+    "Annotations", "LabelColumn", "LabelGraph", "MigSampler", "RandomSampler", "Selection",
+    "TopScoreSampler", "PowPhi", "ExpPhi", "make_phi", "DataError", "GraphError", "MigError",
+    "build_graph", "graph_without_edges", "mig_vectors", "pool_stats", "read_annotations",
+    "read_graph", "read_pool", "select", "write_graph", "write_pool_rows",
+]
