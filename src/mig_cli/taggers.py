@@ -1,0 +1,290 @@
+"""Embedding taggers: label records with the closest entries of a tag vocabulary.
+
+`VocabTagger` embeds a tag list once and, for each text, keeps the `top_k` tags whose cosine
+similarity reaches `min_similarity`, best first (ties by vocabulary order). A tag may be listed
+several times with different match texts; its similarity is then the best over them.
+
+`TaxonomyTagger` is the offline default: no network and no user vocabulary. It matches against
+the bundled taxonomy `data/taxonomy.tsv` (~560 intent-like tags in the spirit of InsTag, such as
+"arithmetic word problem", "sql query", "character role play", "web search", "doxxing", grouped
+into 17 domains such as coding, mathematics, role play, tool use, safety), embedding each row
+as "tag: description". For one text it:
+
+1. scores every tag by cosine similarity (best over the tag's rows);
+2. applies cues from `data/cues.tsv`: regexes for what a sentence embedding blurs, the framing
+   of a request ("Imagine you are...", "Roleplay as...") and named programming languages
+   ("in C++", "Python script") or `$` / `%` in a maths problem. A cue that fires adds
+   `cue_bonus` to its tag's score and makes sure the tag is kept. Cues tied to domains fire
+   only when one of the text's three best tags lies in one of those domains (so "Java" the
+   island is no coding cue);
+3. keeps up to `top_k` tags (ranked with the bonus) scoring at least `min_similarity` and
+   within `margin` of the best similarity before any bonus, then any fired cue tags; the best
+   tag is always kept, so every non-blank text gets labels (MIG gives unlabelled records no
+   gain);
+4. puts the domain of the best tag first (`domain_tag=True`), a coarse label shared by many
+   records next to the fine ones.
+
+Example: "Imagine you are a medieval knight. Describe your daily training." gets
+["role play", "character role play", "medieval history", ...]; a GSM8K question gets
+["mathematics", "money word problem", "arithmetic word problem"].
+
+Limits: the tags are only as good as the embedding model (the default all-MiniLM-L6-v2 is
+English-only, reads at most 256 word pieces and ranks by topic more than by task); cues are
+English; a text outside the taxonomy still gets its nearest, possibly loose, tag; the
+taxonomy is fixed (use `VocabTagger` with your own list for another one). See
+benchmarks/TAGGING.md for measured quality and speed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+Embed = Callable[[list[str]], np.ndarray]
+
+_DATA = "data"
+_DOMAIN_PREFIX = "## domain:"
+
+
+class VocabTagger:
+    """Tag texts with the closest tags of a vocabulary, by embedding similarity.
+
+    `embed` maps a list of texts to unit float32 rows (e.g. `Embedder().encode`). `texts`,
+    when given, are the strings embedded for the tags (one per entry of `tags`; a tag may
+    repeat with another text); by default the tags themselves are embedded. The vocabulary is
+    embedded once, on first use.
+    """
+
+    name = "vocab"
+
+    def __init__(
+        self,
+        embed: Embed,
+        tags: Sequence[str],
+        texts: Sequence[str] | None = None,
+        *,
+        top_k: int = 3,
+        min_similarity: float = 0.3,
+    ) -> None:
+        tags = [str(t) for t in tags]
+        if not tags:
+            raise ValueError("the tag vocabulary is empty")
+        if texts is not None and len(texts) != len(tags):
+            raise ValueError(f"{len(tags)} tags but {len(texts)} match texts")
+        if top_k < 1:
+            raise ValueError(f"top_k must be at least 1, not {top_k}")
+        self.embed = embed
+        self.top_k = int(top_k)
+        self.min_similarity = float(min_similarity)
+        self.tags: list[str] = list(dict.fromkeys(tags))
+        index = {t: i for i, t in enumerate(self.tags)}
+        rows = np.array([index[t] for t in tags], dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        match = list(texts) if texts is not None else tags
+        self._texts = [str(match[i]) for i in order]
+        self._group_starts = np.searchsorted(rows[order], np.arange(len(self.tags)))
+        self._plain = len(self.tags) == len(tags)
+        self._matrix: np.ndarray | None = None
+
+    def _tag_matrix(self) -> np.ndarray:
+        if self._matrix is None:
+            vecs = np.asarray(self.embed(self._texts), dtype=np.float32)
+            if vecs.ndim != 2 or vecs.shape[0] != len(self._texts):
+                raise ValueError(
+                    f"embed returned shape {vecs.shape} for {len(self._texts)} tag texts"
+                )
+            self._matrix = np.ascontiguousarray(vecs.T)
+        return self._matrix
+
+    def similarities(self, texts: Sequence[str]) -> np.ndarray:
+        """Cosine similarity of every text to every tag: float32, shape (len(texts), tags)."""
+        matrix = self._tag_matrix()
+        if not texts:
+            return np.zeros((0, len(self.tags)), dtype=np.float32)
+        vecs = np.asarray(self.embed(list(texts)), dtype=np.float32)
+        if vecs.ndim != 2 or vecs.shape != (len(texts), matrix.shape[0]):
+            raise ValueError(f"embed returned shape {vecs.shape} for {len(texts)} texts")
+        sims = vecs @ matrix
+        if self._plain:
+            return sims
+        return np.maximum.reduceat(sims, self._group_starts, axis=1)
+
+    def tag_batch(self, texts: Sequence[str]) -> list[list[str]]:
+        """Tags for each text, best first; a blank text gets []."""
+        out: list[list[str]] = [[] for _ in texts]
+        keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+        if not keep:
+            return out
+        sims = self.similarities([texts[i] for i in keep])
+        for row, i in enumerate(keep):
+            out[i] = self._select(sims[row], texts[i])
+        return out
+
+    def _select(self, sims: np.ndarray, text: str) -> list[str]:
+        order = _ranked(sims, self.top_k)
+        return [self.tags[j] for j in order if sims[j] >= self.min_similarity]
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A surface pattern that boosts and keeps `tag`; `domains` empty means always active."""
+
+    tag: str
+    domains: frozenset[str]
+    pattern: re.Pattern[str]
+
+
+class TaxonomyTagger(VocabTagger):
+    """The offline default tagger over the bundled taxonomy (see the module docstring)."""
+
+    name = "taxonomy"
+
+    def __init__(
+        self,
+        embed: Embed,
+        *,
+        top_k: int = 3,
+        min_similarity: float = 0.25,
+        margin: float = 0.1,
+        cue_bonus: float = 0.15,
+        domain_tag: bool = True,
+    ) -> None:
+        tags, texts = load_taxonomy()
+        super().__init__(embed, tags, texts, top_k=top_k, min_similarity=min_similarity)
+        self.margin = float(margin)
+        self.cue_bonus = float(cue_bonus)
+        self.domain_tag = bool(domain_tag)
+        domains = load_taxonomy_domains()
+        self.domain_of = [domains[t] for t in self.tags]
+        index = {t: i for i, t in enumerate(self.tags)}
+        self._cues = [(index[c.tag], c) for c in load_cues() if c.tag in index]
+
+    def _select(self, sims: np.ndarray, text: str) -> list[str]:
+        scores = sims
+        fired: list[int] = []
+        if self._cues:
+            near = {self.domain_of[j] for j in _ranked(sims, 3)}
+            for j, cue in self._cues:
+                if j in fired or (cue.domains and not cue.domains & near):
+                    continue
+                if cue.pattern.search(text):
+                    fired.append(j)
+            if fired:
+                scores = sims.copy()
+                scores[fired] += self.cue_bonus
+        order = _ranked(scores, self.top_k)
+        floor = max(self.min_similarity, float(sims.max()) - self.margin)
+        chosen = [j for j in order if scores[j] >= floor] or [order[0]]
+        chosen += [j for j in sorted(fired, key=lambda j: -scores[j]) if j not in chosen]
+        tags = [self.tags[j] for j in chosen]
+        if self.domain_tag:
+            domain = self._domain(chosen, scores, fired)
+            tags = [domain, *(t for t in tags if t != domain)]
+        return tags
+
+    def _domain(self, chosen: list[int], scores: np.ndarray, fired: list[int]) -> str:
+        """The framing cue's domain if one fired, else the domain with the highest total score."""
+        for j, cue in self._cues:
+            if not cue.domains and j in fired:
+                return self.domain_of[j]
+        totals: dict[str, float] = {}
+        for j in chosen:
+            totals[self.domain_of[j]] = totals.get(self.domain_of[j], 0.0) + float(scores[j])
+        return max(totals, key=lambda d: totals[d])
+
+
+def _ranked(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, best first, ties to the lower index."""
+    k = min(k, scores.shape[0])
+    if k * 4 < scores.shape[0]:
+        part = np.argpartition(-scores, k - 1)[:k]
+        cut = scores[part].min()
+        cand = np.flatnonzero(scores >= cut)
+    else:
+        cand = np.arange(scores.shape[0])
+    return cand[np.lexsort((cand, -scores[cand]))][:k]
+
+
+def _read_bundled(name: str) -> str:
+    return resources.files("mig_cli").joinpath(_DATA, name).read_text(encoding="utf-8")
+
+
+def _taxonomy_rows() -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    domain = "general"
+    for n, raw in enumerate(_read_bundled("taxonomy.tsv").splitlines(), 1):
+        line = raw.strip()
+        if line.lower().startswith(_DOMAIN_PREFIX):
+            domain = line[len(_DOMAIN_PREFIX) :].strip()
+            continue
+        if not line or line.startswith("#"):
+            continue
+        tag, sep, desc = raw.partition("\t")
+        if not sep or not tag.strip():
+            raise ValueError(f"taxonomy.tsv:{n}: expected 'tag<TAB>description'")
+        rows.append((tag.strip(), desc.strip(), domain))
+    return rows
+
+
+def load_taxonomy() -> tuple[list[str], list[str]]:
+    """The bundled taxonomy as (tags, match texts "tag: description"), one entry per row.
+
+    A tag can appear on several rows (several descriptions of one intent).
+    """
+    rows = _taxonomy_rows()
+    return [t for t, _, _ in rows], [f"{t}: {d}" if d else t for t, d, _ in rows]
+
+
+def load_taxonomy_domains() -> dict[str, str]:
+    """Domain (coarse tag) of every tag of the bundled taxonomy."""
+    return {t: d for t, _, d in _taxonomy_rows()}
+
+
+def load_cues() -> list[Cue]:
+    """The bundled cues (`data/cues.tsv`): tag, active domains ('*' = always), regex."""
+    cues = []
+    for n, raw in enumerate(_read_bundled("cues.tsv").splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        parts = raw.split("\t")
+        if len(parts) != 3:
+            raise ValueError(f"cues.tsv:{n}: expected 'tag<TAB>domains<TAB>regex'")
+        tag, where, regex = (p.strip() for p in parts)
+        domains = frozenset() if where == "*" else frozenset(d.strip() for d in where.split(","))
+        cues.append(Cue(tag, domains, re.compile(regex, re.IGNORECASE)))
+    return cues
+
+
+def read_vocab_text(text: str) -> list[str]:
+    """Parse a tag vocabulary: a JSON list of strings, or one tag per line.
+
+    In the line form blank lines and lines starting with '#' are ignored and surrounding
+    whitespace is stripped. Repeats are kept in first-seen order only once. Raises ValueError
+    when the text holds no tag or is a JSON value other than a list of strings.
+    """
+    stripped = text.strip()
+    if stripped.startswith(("[", "{", '"')):
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"vocabulary looks like JSON but does not parse: {exc}") from exc
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("a JSON vocabulary must be a list of strings")
+        tags = [v.strip() for v in value if v.strip()]
+    else:
+        tags = [
+            line.strip()
+            for line in text.splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        ]
+    if not tags:
+        raise ValueError("the vocabulary holds no tag (one per line, or a JSON list of strings)")
+    return list(dict.fromkeys(tags))
+
+
+TAGGERS: dict[str, type[VocabTagger]] = {"taxonomy": TaxonomyTagger, "vocab": VocabTagger}
