@@ -2,6 +2,7 @@
 """Print one value of a TOML config (dotted key), for the Makefile: config_value.py FILE KEY."""
 
 import sys
+
 import tomllib
 
 with open(sys.argv[1], "rb") as fh:

@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 
 from mig_cli.cli import app
 
-from .conftest import SHARED_DATA
 from .fake_openai import FakeOpenAI, words_as_tags
 
 runner = CliRunner()
@@ -205,10 +204,9 @@ def test_taxonomy_tagger_on_real_records(tmp_path):
         picked.setdefault(r["source"], r)
     pool = write(tmp_path / "p.jsonl", list(picked.values()))
     out = tmp_path / "t.jsonl"
-    result = run("tag", pool, "-o", out, "--cache-dir" if False else "--top-k", "4")
+    result = run("tag", pool, "-o", out, "--top-k", "4")
     assert result.exit_code == 0, result.output
     by_source = {r["source"]: r["labels"] for r in read(out)}
     assert all(by_source.values())
     assert any("math" in t or "arithmetic" in t for t in by_source["gsm8k"])
     assert any("cod" in t or "programming" in t for t in by_source["gpteacher-codegen"])
-    assert SHARED_DATA.name == "data"
