@@ -107,8 +107,9 @@ def timed_cli(args: list[str]) -> tuple[float, float]:
     mig = str(Path(sys.executable).with_name("mig"))
     env = {**os.environ, "MIG_NO_PROGRESS": "1"}
     start = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-v", mig, *args], capture_output=True, text=True,
-                          env=env)
+    proc = subprocess.run(
+        ["/usr/bin/time", "-v", mig, *args], capture_output=True, text=True, env=env
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"mig failed:\n{proc.stderr}")
@@ -136,18 +137,30 @@ def main() -> None:
         table, _ = make_pool(n_full)
         pq.write_table(table, tmp / "pool.parquet")
         write_graph(graph, str(tmp / "graph"))
-        cli = ["sample", str(tmp / "pool.parquet"), "-k", str(k_full), "--graph",
-               str(tmp / "graph"), "-o", str(tmp / "subset.parquet")]
+        cli = [
+            "sample",
+            str(tmp / "pool.parquet"),
+            "-k",
+            str(k_full),
+            "--graph",
+            str(tmp / "graph"),
+            "-o",
+            str(tmp / "subset.parquet"),
+        ]
         timed_cli(cli)  # warm-up: fills numba's on-disk cache, page cache
         runs = [timed_cli(cli) for _ in range(args.repeats)]
         walls, rss = [r[0] for r in runs], [r[1] for r in runs]
         print(f"end to end: {statistics.median(walls):.2f}s, {max(rss):.0f} MiB", flush=True)
         log("## 1. `mig sample` end to end (read Parquet, select, write Parquet)\n")
-        log(f"Pool {n_full:,} records, {M:,} labels, graph {graph.num_edges:,} edges, "
-            f"k = {k_full:,}; median of {args.repeats} runs after a warm-up.\n")
+        log(
+            f"Pool {n_full:,} records, {M:,} labels, graph {graph.num_edges:,} edges, "
+            f"k = {k_full:,}; median of {args.repeats} runs after a warm-up.\n"
+        )
         log("| wall (median) | wall (runs) | peak RSS (max) |\n|---|---|---|")
-        log(f"| {statistics.median(walls):.2f} s | {', '.join(f'{w:.2f}' for w in walls)} | "
-            f"{max(rss):,.0f} MiB |\n")
+        log(
+            f"| {statistics.median(walls):.2f} s | {', '.join(f'{w:.2f}' for w in walls)} | "
+            f"{max(rss):,.0f} MiB |\n"
+        )
 
     log("## 2. Sampler alone: lazy greedy (sparse) vs dense full scan (paper's way)\n")
     log("| N | k | dense full scan | mig lazy greedy | speed-up | same picks |")
@@ -170,10 +183,14 @@ def main() -> None:
         same = float(np.mean(np.array(dense_rows) == sel.rows))
         fast_t = statistics.median(fast)
         print(f"N={n}: dense {dense:.2f}s, mig {fast_t:.4f}s, x{dense / fast_t:,.0f}", flush=True)
-        log(f"| {n:,} | {k:,} | {dense:.2f} s | {fast_t * 1000:.1f} ms | "
-            f"{dense / fast_t:,.0f}x | {same:.1%} |")
-    log("\nDense runs in float32 like the paper's code; 'same picks' is the share of positions "
-        "where both chose the same record (they differ only after a float32 near-tie).\n")
+        log(
+            f"| {n:,} | {k:,} | {dense:.2f} s | {fast_t * 1000:.1f} ms | "
+            f"{dense / fast_t:,.0f}x | {same:.1%} |"
+        )
+    log(
+        "\nDense runs in float32 like the paper's code; 'same picks' is the share of positions "
+        "where both chose the same record (they differ only after a float32 near-tie).\n"
+    )
 
     log("## 3. Scaling at k = 5% (sampler: build u = vP, then select)\n")
     log("| N | k | build u | select | total | evaluations |")
@@ -205,7 +222,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     existing = out.read_text() if out.exists() else ""
     marker = "<!-- tagging -->"
-    tail = existing[existing.index(marker):] if marker in existing else ""
+    tail = existing[existing.index(marker) :] if marker in existing else ""
     out.write_text("\n".join(header + lines) + "\n" + tail)
     print(f"wrote {out}")
 

@@ -23,8 +23,12 @@ def tiny_pool(tmp_path: Path) -> Path:
         for i in range(30):
             labels = [LABELS[j] for j in rng.choice(len(LABELS), rng.integers(0, 3), replace=False)]
             score = 0.0 if i % 11 == 0 else round(float(rng.uniform(1, 36)), 3)
-            record = {"id": f"r{i}", "messages": [{"role": "user", "content": f"q {i}"}],
-                      "labels": labels, "score": score}
+            record = {
+                "id": f"r{i}",
+                "messages": [{"role": "user", "content": f"q {i}"}],
+                "labels": labels,
+                "score": score,
+            }
             # vary spacing so that byte-for-byte output is really checked
             fh.write(json.dumps(record, separators=(",", ":") if i % 2 else (", ", ": ")) + "\n")
     return path

@@ -25,9 +25,11 @@ def run(*args, input=None):
 
 
 def chat(i: int, text: str, reply: str = "Sure, here you go.") -> dict:
-    return {"id": f"c{i}", "messages": [{"role": "user", "content": text},
-                                         {"role": "assistant", "content": reply}],
-            "meta": {"tags": ["Python  Programming", "python programming", "SQL"]}}
+    return {
+        "id": f"c{i}",
+        "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": reply}],
+        "meta": {"tags": ["Python  Programming", "python programming", "SQL"]},
+    }
 
 
 def write(path: Path, rows: list) -> Path:
@@ -42,8 +44,9 @@ def read(path: Path) -> list[dict]:
 
 
 def test_field_tagger_tagnum_and_length_scores(tmp_path):
-    pool = write(tmp_path / "p.jsonl", [chat(i, f"question {i}", "word " * (i + 1))
-                                        for i in range(5)])
+    pool = write(
+        tmp_path / "p.jsonl", [chat(i, f"question {i}", "word " * (i + 1)) for i in range(5)]
+    )
     tagged = tmp_path / "t.jsonl"
     assert run("tag", pool, "-o", tagged, "--tagger", "field", "--from", "meta.tags").exit_code == 0
     rows = read(tagged)
@@ -56,7 +59,8 @@ def test_field_tagger_tagnum_and_length_scores(tmp_path):
     import math
 
     assert [round(r["score"], 6) for r in read(scored)] == [
-        round(math.log1p(i + 1), 6) for i in range(5)]
+        round(math.log1p(i + 1), 6) for i in range(5)
+    ]
 
 
 def test_xsample_preset_score(tmp_path):
@@ -69,26 +73,56 @@ def test_xsample_preset_score(tmp_path):
 
 def test_llm_tagger_and_scorer_against_a_real_server(tmp_path, monkeypatch):
     monkeypatch.setenv("MIG_TEST_KEY", "sk-secret-123")
-    texts = ["Explain recursion using python generators", "Compute compound interest yearly",
-             "BROKEN request here", "Write haiku about autumn leaves"]
+    texts = [
+        "Explain recursion using python generators",
+        "Compute compound interest yearly",
+        "BROKEN request here",
+        "Write haiku about autumn leaves",
+    ]
     pool = write(tmp_path / "p.jsonl", [chat(i, t) for i, t in enumerate(texts)])
     with FakeOpenAI() as server:
         server.when("BROKEN", "garbage")
         server.schedule("429", "500")
         tagged = tmp_path / "t.jsonl"
-        result = run("tag", pool, "-o", tagged, "--tagger", "llm", "--model", "fake-model",
-                     "--base-url", server.base_url, "--api-key-env", "MIG_TEST_KEY",
-                     "--concurrency", "2")
+        result = run(
+            "tag",
+            pool,
+            "-o",
+            tagged,
+            "--tagger",
+            "llm",
+            "--model",
+            "fake-model",
+            "--base-url",
+            server.base_url,
+            "--api-key-env",
+            "MIG_TEST_KEY",
+            "--concurrency",
+            "2",
+        )
         assert result.exit_code == 0, result.output
         rows = read(tagged)
         assert rows[0]["labels"] == [w.lower() for w in words_as_tags(texts[0])]
         assert rows[2]["labels"] == []  # unusable reply: no labels, counted, not fatal
         assert "unusable" in result.stderr and "sk-secret-123" not in result.output
-        assert any(r.headers.get("authorization") == "Bearer sk-secret-123"
-                   for r in server.requests)
+        assert any(
+            r.headers.get("authorization") == "Bearer sk-secret-123" for r in server.requests
+        )
         scored = tmp_path / "s.jsonl"
-        result = run("score", tagged, "-o", scored, "--scorer", "llm", "--model", "fake-model",
-                     "--base-url", server.base_url, "--endpoint", "completions")
+        result = run(
+            "score",
+            tagged,
+            "-o",
+            scored,
+            "--scorer",
+            "llm",
+            "--model",
+            "fake-model",
+            "--base-url",
+            server.base_url,
+            "--endpoint",
+            "completions",
+        )
         assert result.exit_code == 0, result.output
         scores = [r["score"] for r in read(scored)]
         assert all(1.0 <= s <= 36.0 for i, s in enumerate(scores) if i != 2)
@@ -99,8 +133,22 @@ def test_llm_tagger_and_scorer_against_a_real_server(tmp_path, monkeypatch):
 def test_llm_server_down_is_one_line_error(tmp_path):
     pool = write(tmp_path / "p.jsonl", [chat(0, "hello there friend")])
     out = tmp_path / "o.jsonl"
-    result = run("tag", pool, "-o", out, "--tagger", "llm", "--model", "m", "--base-url",
-                 "http://127.0.0.1:9/v1", "--max-retries", "0", "--timeout", "1")
+    result = run(
+        "tag",
+        pool,
+        "-o",
+        out,
+        "--tagger",
+        "llm",
+        "--model",
+        "m",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--max-retries",
+        "0",
+        "--timeout",
+        "1",
+    )
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1].startswith("Error: ")
     assert not out.exists()
@@ -134,34 +182,61 @@ def test_bad_records_are_skipped_with_warning_or_stop_with_strict(tmp_path):
 
 def test_stdin_to_stdout_pipeline(tmp_path):
     pool = write(tmp_path / "p.jsonl", [chat(i, f"q{i}") for i in range(3)])
-    result = run("tag", "-", "-o", "-", "--tagger", "field", "--from", "meta.tags",
-                 input=pool.read_text())
+    result = run(
+        "tag", "-", "-o", "-", "--tagger", "field", "--from", "meta.tags", input=pool.read_text()
+    )
     assert result.exit_code == 0
     assert [json.loads(x)["labels"] for x in result.stdout.splitlines()] == [
-        ["python programming", "sql"]] * 3
+        ["python programming", "sql"]
+    ] * 3
 
 
 def _tag_cmd(pool: Path, out: Path, base_url: str) -> list[str]:
-    return [sys.executable, "-m", "mig_cli.cli", "tag", str(pool), "-o", str(out), "--tagger",
-            "llm", "--model", "fake-model", "--base-url", base_url, "--batch-size", "4",
-            "--concurrency", "1"]
+    return [
+        sys.executable,
+        "-m",
+        "mig_cli.cli",
+        "tag",
+        str(pool),
+        "-o",
+        str(out),
+        "--tagger",
+        "llm",
+        "--model",
+        "fake-model",
+        "--base-url",
+        base_url,
+        "--batch-size",
+        "4",
+        "--concurrency",
+        "1",
+    ]
 
 
 def test_kill_minus_nine_then_resume_gives_the_same_file(tmp_path):
     words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
-    pool = write(tmp_path / "p.jsonl", [
-        chat(i, f"{words[i % 8]}ing {words[(i * 3) % 8]}ed question {i:03d} number")
-        for i in range(48)])
+    pool = write(
+        tmp_path / "p.jsonl",
+        [
+            chat(i, f"{words[i % 8]}ing {words[(i * 3) % 8]}ed question {i:03d} number")
+            for i in range(48)
+        ],
+    )
     env = {**os.environ, "MIG_NO_PROGRESS": "1"}
     with FakeOpenAI(jitter=0.04, max_requests=5000) as server:
         reference = tmp_path / "ref.jsonl"
-        done = subprocess.run(_tag_cmd(pool, reference, server.base_url), env=env,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            _tag_cmd(pool, reference, server.base_url), env=env, capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stderr
         out = tmp_path / "out.jsonl"
         checkpoint = tmp_path / ".out.jsonl.mig-checkpoint"
-        child = subprocess.Popen(_tag_cmd(pool, out, server.base_url), env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            _tag_cmd(pool, out, server.base_url),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.time() + 60
         while time.time() < deadline:  # wait until some (not all) batches are saved
             if checkpoint.exists() and checkpoint.read_bytes().count(b"\n") >= 4:
@@ -173,8 +248,9 @@ def test_kill_minus_nine_then_resume_gives_the_same_file(tmp_path):
         saved = checkpoint.read_bytes().count(b"\n") - 1
         assert 0 < saved < 12
         before = len(server.requests)
-        resumed = subprocess.run(_tag_cmd(pool, out, server.base_url), env=env,
-                                 capture_output=True, text=True)
+        resumed = subprocess.run(
+            _tag_cmd(pool, out, server.base_url), env=env, capture_output=True, text=True
+        )
         assert resumed.returncode == 0, resumed.stderr
         assert "resumed" in resumed.stderr
         # finished rows are not tagged again

@@ -42,7 +42,7 @@ def check_error(args, code: int, *needles: str, out: Path | None = None):
     "bad,needle",
     [
         ('{"id": "x", "labels": ["a"], "score": 1', "not valid JSON"),
-        ('[1, 2]', "expected a JSON object"),
+        ("[1, 2]", "expected a JSON object"),
         ({"id": "x", "score": 1.0}, "field 'labels': missing"),
         ({"id": "x", "labels": ["a"]}, "field 'score': missing"),
         ({"id": "x", "labels": "a, b", "score": 1.0}, "expected a list of strings"),
@@ -57,8 +57,9 @@ def test_bad_record_names_file_and_line(tmp_path, bad, needle):
     pool = write_lines(tmp_path / "pool.jsonl", [good(0), good(1), bad, good(3)])
     out = tmp_path / "out" / "s.jsonl"
     out.parent.mkdir()
-    line = check_error(["sample", pool, "-k", "2", "--method", "top-score", "-o", out], 1,
-                       needle, out=out)
+    line = check_error(
+        ["sample", pool, "-k", "2", "--method", "top-score", "-o", out], 1, needle, out=out
+    )
     assert line.startswith(f"Error: {pool}:3: ")
 
 
@@ -93,8 +94,9 @@ def test_missing_pool_file(tmp_path):
 def test_k_larger_than_pool_is_usage_error(tmp_path):
     pool = write_lines(tmp_path / "pool.jsonl", [good(0), good(1)])
     out = tmp_path / "s.jsonl"
-    check_error(["sample", pool, "-k", "3", "--method", "top-score", "-o", out], 2, "larger",
-                out=out)
+    check_error(
+        ["sample", pool, "-k", "3", "--method", "top-score", "-o", out], 2, "larger", out=out
+    )
 
 
 @pytest.mark.parametrize("k", ["0", "-3", "abc", "150%", "1.5", "0.0"])
@@ -113,28 +115,54 @@ def test_bad_option_values_are_usage_errors(tmp_path):
 def test_graph_missing_file_or_unknown_label(tmp_path, tiny_pool, tiny_graph):
     out = tmp_path / "s.jsonl"
     (tiny_graph / "edges.parquet").unlink()
-    check_error(["sample", tiny_pool, "-k", "2", "--graph", tiny_graph, "-o", out], 1,
-                "edges.parquet", out=out)
-    pq.write_table(pa.table({"source": ["sql query"], "target": ["juggling"],
-                             "weight": [0.95]}), tiny_graph / "edges.parquet")
-    check_error(["sample", tiny_pool, "-k", "2", "--graph", tiny_graph, "-o", out], 1,
-                "row 1", "juggling", "not a node", out=out)
+    check_error(
+        ["sample", tiny_pool, "-k", "2", "--graph", tiny_graph, "-o", out],
+        1,
+        "edges.parquet",
+        out=out,
+    )
+    pq.write_table(
+        pa.table({"source": ["sql query"], "target": ["juggling"], "weight": [0.95]}),
+        tiny_graph / "edges.parquet",
+    )
+    check_error(
+        ["sample", tiny_pool, "-k", "2", "--graph", tiny_graph, "-o", out],
+        1,
+        "row 1",
+        "juggling",
+        "not a node",
+        out=out,
+    )
     pq.write_table(pa.table({"name": ["a"], "count": [1]}), tiny_graph / "nodes.parquet")
-    check_error(["sample", tiny_pool, "-k", "2", "--graph", tiny_graph, "-o", out], 1,
-                "missing column 'label'", out=out)
+    check_error(
+        ["sample", tiny_pool, "-k", "2", "--graph", tiny_graph, "-o", out],
+        1,
+        "missing column 'label'",
+        out=out,
+    )
 
 
 def test_parquet_output_of_incompatible_records_leaves_nothing(tmp_path):
     records = [good(0), {**good(1), "extra": {"nested": 1}}, {**good(2), "extra": "text"}]
     pool = write_lines(tmp_path / "pool.jsonl", records)
     out = tmp_path / "s.parquet"
-    check_error(["sample", pool, "-k", "3", "--method", "top-score", "-o", out], 1,
-                "Parquet", out=out)
+    check_error(
+        ["sample", pool, "-k", "3", "--method", "top-score", "-o", out], 1, "Parquet", out=out
+    )
 
 
 def test_xsample_preset_bad_deita(tmp_path):
-    rec = {"annotation": {"instag": {"content": [{"tag": "a", "explanation": "x"}]},
-                          "deita": {"quality_scores": [1, 2], "complexity_scores": [3]}}}
+    rec = {
+        "annotation": {
+            "instag": {"content": [{"tag": "a", "explanation": "x"}]},
+            "deita": {"quality_scores": [1, 2], "complexity_scores": [3]},
+        }
+    }
     pool = write_lines(tmp_path / "pool.jsonl", [rec])
-    check_error(["sample", pool, "-k", "1", "--preset", "xsample", "--method", "top-score"], 1,
-                f"{pool}:1:", "annotation.deita", "equal length")
+    check_error(
+        ["sample", pool, "-k", "1", "--preset", "xsample", "--method", "top-score"],
+        1,
+        f"{pool}:1:",
+        "annotation.deita",
+        "equal length",
+    )

@@ -82,8 +82,9 @@ def test_parquet_gzip_and_datasets_inputs_give_the_same_selection(tiny_pool, tin
 
 def test_ranking_file(tiny_pool, tiny_graph, tmp_path):
     out, ranking = tmp_path / "s.jsonl", tmp_path / "rank.csv"
-    result = run("sample", tiny_pool, "-k", "5", "--graph", tiny_graph, "-o", out,
-                 "--ranking", ranking)
+    result = run(
+        "sample", tiny_pool, "-k", "5", "--graph", tiny_graph, "-o", out, "--ranking", ranking
+    )
     assert result.exit_code == 0, result.output
     lines = ranking.read_text().splitlines()
     assert lines[0] == '"row","id","rank","gain"'
@@ -96,14 +97,24 @@ def test_ranking_file(tiny_pool, tiny_graph, tmp_path):
 
 def test_options_change_the_selection_like_the_api(tiny_pool, tiny_graph, tmp_path):
     out = tmp_path / "s.jsonl"
-    args = ["--phi", "exp", "--phi-lambda", "0.05", "--gain", "exact", "--norm",
-            "--prop-weight", "0.5"]
+    args = [
+        "--phi",
+        "exp",
+        "--phi-lambda",
+        "0.05",
+        "--gain",
+        "exact",
+        "--norm",
+        "--prop-weight",
+        "0.5",
+    ]
     result = run("sample", tiny_pool, "-k", "10", "--graph", tiny_graph, "-o", out, *args)
     assert result.exit_code == 0, result.output
     from mig_cli.phi import ExpPhi
 
-    rows = expected_rows(tiny_pool, tiny_graph, 10, phi=ExpPhi(0.05), gain="exact", norm=True,
-                         prop_weight=0.5)
+    rows = expected_rows(
+        tiny_pool, tiny_graph, 10, phi=ExpPhi(0.05), gain="exact", norm=True, prop_weight=0.5
+    )
     ids = [json.loads(x)["id"] for x in out.read_text().splitlines()]
     assert ids == [f"r{r}" for r in rows]
 
@@ -112,8 +123,9 @@ def test_baselines_through_cli(tiny_pool, tmp_path):
     out = tmp_path / "top.jsonl"
     assert run("sample", tiny_pool, "-k", "4", "--method", "top-score", "-o", out).exit_code == 0
     scores = [json.loads(x)["score"] for x in out.read_text().splitlines()]
-    all_scores = sorted((json.loads(x)["score"] for x in tiny_pool.read_text().splitlines()),
-                        reverse=True)
+    all_scores = sorted(
+        (json.loads(x)["score"] for x in tiny_pool.read_text().splitlines()), reverse=True
+    )
     assert scores == all_scores[:4]
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     run("sample", tiny_pool, "-k", "6", "--method", "random", "--seed", "3", "-o", a)
@@ -124,8 +136,9 @@ def test_baselines_through_cli(tiny_pool, tmp_path):
 def test_given_continues_a_selection(tiny_pool, tiny_graph, tmp_path):
     first, rest, whole = tmp_path / "first.jsonl", tmp_path / "rest.jsonl", tmp_path / "w.jsonl"
     run("sample", tiny_pool, "-k", "4", "--graph", tiny_graph, "-o", first)
-    result = run("sample", tiny_pool, "-k", "6", "--graph", tiny_graph, "-o", rest,
-                 "--given", first)
+    result = run(
+        "sample", tiny_pool, "-k", "6", "--graph", tiny_graph, "-o", rest, "--given", first
+    )
     assert result.exit_code == 0, result.output
     run("sample", tiny_pool, "-k", "10", "--graph", tiny_graph, "-o", whole)
     # greedy is a prefix property: 4 then 6 more equals 10 at once
@@ -149,8 +162,18 @@ def test_config_file_gives_defaults(tiny_pool, tiny_graph, tmp_path):
 
 def test_paper_config_is_valid(tiny_pool, tiny_graph, tmp_path):
     root = Path(__file__).resolve().parents[1]
-    result = run("sample", tiny_pool, "--config", root / "configs" / "paper.toml", "-k", "5",
-                 "--graph", tiny_graph, "-o", tmp_path / "s.jsonl")
+    result = run(
+        "sample",
+        tiny_pool,
+        "--config",
+        root / "configs" / "paper.toml",
+        "-k",
+        "5",
+        "--graph",
+        tiny_graph,
+        "-o",
+        tmp_path / "s.jsonl",
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -181,8 +204,9 @@ def test_build_graph_then_sample(tiny_pool, tmp_path, monkeypatch):
 
         def encode(self, labels, on_batch=None):
             # labels sharing a first word get the same direction
-            vecs = np.array([[hash(x.split()[0]) % 7 + 1, len(x.split()[0])] for x in labels],
-                            dtype=np.float32)
+            vecs = np.array(
+                [[hash(x.split()[0]) % 7 + 1, len(x.split()[0])] for x in labels], dtype=np.float32
+            )
             return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
 
         @property
@@ -191,8 +215,9 @@ def test_build_graph_then_sample(tiny_pool, tmp_path, monkeypatch):
 
     monkeypatch.setattr("mig_cli.cli.Embedder", FakeEmbedder)
     graph = tmp_path / "g"
-    result = run("build-graph", tiny_pool, "-o", graph, "--cache-dir", tmp_path / "cache",
-                 "--max-nodes", "4")
+    result = run(
+        "build-graph", tiny_pool, "-o", graph, "--cache-dir", tmp_path / "cache", "--max-nodes", "4"
+    )
     assert result.exit_code == 0, result.output
     g = read_graph(str(graph))
     assert g.num_nodes == 4 and g.meta["model"] == "fake" and g.meta["max_nodes"] == 4
@@ -200,8 +225,18 @@ def test_build_graph_then_sample(tiny_pool, tmp_path, monkeypatch):
     assert list(g.counts) == sorted(g.counts, reverse=True)
     assert list((tmp_path / "cache" / "fake-model").glob("*.parquet"))
     out = tmp_path / "s.jsonl"
-    result = run("sample", tiny_pool, "-k", "5", "-o", out, "--cache-dir", tmp_path / "cache",
-                 "--max-nodes", "4")
+    result = run(
+        "sample",
+        tiny_pool,
+        "-k",
+        "5",
+        "-o",
+        out,
+        "--cache-dir",
+        tmp_path / "cache",
+        "--max-nodes",
+        "4",
+    )
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == b"".join(
         tiny_pool.read_bytes().splitlines(keepends=True)[r]

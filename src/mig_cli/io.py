@@ -101,9 +101,7 @@ def parse_jsonl(data: bytes, source: str) -> Pool:
             record = _lenient_json(line)  # NaN / Infinity literals, reported later as scores
             if record is None:
                 reason = str(exc).split(":")[0]
-                raise DataError(
-                    f"not valid JSON ({reason})", source=source, line=number
-                ) from None
+                raise DataError(f"not valid JSON ({reason})", source=source, line=number) from None
         if not isinstance(record, dict):
             raise DataError(
                 f"expected a JSON object, got {type(record).__name__}", source=source, line=number
