@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -175,8 +176,12 @@ def test_bundled_cues_point_at_taxonomy_tags():
     assert len(cues) >= 10
     for cue in cues:
         assert cue.tag in tags
-        assert cue.domains <= names
+        assert cue.kind in {"framing", "gate", "context"}
+        assert cue.domains <= names and bool(cue.domains) == (cue.kind == "context")
         assert isinstance(cue.pattern, re.Pattern)
+        assert "{code}" not in cue.pattern.pattern  # fragments are expanded
+    kinds = Counter(c.kind for c in cues)
+    assert kinds["framing"] >= 3 and kinds["gate"] >= 10 and kinds["context"] >= 3
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +229,7 @@ def test_role_play_cue_sets_the_domain(taxonomy_space):
     assert TaxonomyTagger(taxonomy_space).tag_batch([plain]) == [["knowledge", "history"]]
 
 
-def test_language_cue_needs_a_coding_context(taxonomy_space):
+def test_language_tags_are_gated_by_programming_words(taxonomy_space):
     s = taxonomy_space
     code = _want(
         s,
@@ -234,13 +239,28 @@ def test_language_cue_needs_a_coding_context(taxonomy_space):
     snake = _want(
         s,
         "What does a python snake eat?",
-        {"zoology": 0.5, "botany": 0.3, "ecology and environment": 0.3},
+        {"python programming": 0.55, "zoology": 0.5, "ecology and environment": 0.3},
     )
     got_code, got_snake = TaxonomyTagger(s).tag_batch([code, snake])
     assert got_code[0] == "coding" and "python programming" in got_code
-    assert "python programming" not in got_snake and got_snake[0] == "knowledge"
+    assert got_snake == ["knowledge", "zoology"]  # gated: no programming word
     off = TaxonomyTagger(s, cue_bonus=0.0).tag_batch([code])[0]
     assert "python programming" in off  # a fired cue is kept even without a bonus
+
+
+def test_context_cue_fires_only_in_its_domain(taxonomy_space):
+    s = taxonomy_space
+    text = "She pays $12 for 3 books. How much is one book?"
+    maths = _want(s, text, {"arithmetic word problem": 0.5, "budget word problem": 0.45})
+    tags = TaxonomyTagger(s).tag_batch([maths])[0]
+    assert tags == [
+        "mathematics",
+        "arithmetic word problem",
+        "budget word problem",
+        "money word problem",  # fired with similarity 0: kept after the ranked tags
+    ]
+    other = _want(s, text + " ", {"poem": 0.5, "haiku": 0.3})
+    assert TaxonomyTagger(s).tag_batch([other]) == [["writing", "poem"]]
 
 
 def test_safety_cue_overrides_an_innocent_topic(taxonomy_space):

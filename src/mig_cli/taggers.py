@@ -5,34 +5,41 @@ similarity reaches `min_similarity`, best first (ties by vocabulary order). A ta
 several times with different match texts; its similarity is then the best over them.
 
 `TaxonomyTagger` is the offline default: no network and no user vocabulary. It matches against
-the bundled taxonomy `data/taxonomy.tsv` (~560 intent-like tags in the spirit of InsTag, such as
-"arithmetic word problem", "sql query", "character role play", "web search", "doxxing", grouped
-into 17 domains such as coding, mathematics, role play, tool use, safety), embedding each row
-as "tag: description". For one text it:
+the bundled taxonomy `data/taxonomy.tsv`: ~610 intent-like tags in the spirit of InsTag ("sql
+query", "arithmetic word problem", "character role play", "web search", "email drafting",
+"doxxing", ...) in 17 domains (coding, mathematics, reasoning, writing, language, knowledge,
+role play, tool use, advice, opinion, safety, conversation, business, data processing,
+education, entertainment, planning), each row embedded as "tag: description" (a tag may have
+several rows). For one text it:
 
 1. scores every tag by cosine similarity (best over the tag's rows);
-2. applies cues from `data/cues.tsv`: regexes for what a sentence embedding blurs, the framing
-   of a request ("Imagine you are...", "Roleplay as...") and named programming languages
-   ("in C++", "Python script") or `$` / `%` in a maths problem. A cue that fires adds
-   `cue_bonus` to its tag's score and makes sure the tag is kept. Cues tied to domains fire
-   only when one of the text's three best tags lies in one of those domains (so "Java" the
-   island is no coding cue);
+2. applies the cues of `data/cues.tsv`, regexes for what a sentence embedding blurs:
+   - framing cues ("Imagine you are...", "Roleplay as...", "How do I steal...", "Write an
+     email...", a tool list) keep their tag and decide the domain;
+   - gates: tags named after common words (python, java, swift, go, rust...) are only kept
+     when the language is named next to a programming word ("Python script", "in C++"), so
+     "Taylor Swift" or "a python snake" get no coding tag;
+   - context cues ("$" or "%" in a maths problem, "SQL" in a coding request) fire only when
+     one of the text's best tags lies in the cue's domains;
+   a fired cue adds `cue_bonus` to its tag's score and its tag is always kept;
 3. keeps up to `top_k` tags (ranked with the bonus) scoring at least `min_similarity` and
    within `margin` of the best similarity before any bonus, then any fired cue tags; the best
    tag is always kept, so every non-blank text gets labels (MIG gives unlabelled records no
    gain);
-4. puts the domain of the best tag first (`domain_tag=True`), a coarse label shared by many
-   records next to the fine ones.
+4. puts a domain first (`domain_tag=True`): the framing cue's, else the domain with the
+   highest summed score over the kept tags. It is a coarse label shared by many records.
 
-Example: "Imagine you are a medieval knight. Describe your daily training." gets
-["role play", "character role play", "medieval history", ...]; a GSM8K question gets
-["mathematics", "money word problem", "arithmetic word problem"].
+Examples with the bundled model: "Imagine you are a medieval knight. Describe your daily
+training." -> ["role play", "medieval history", "character role play", "workout plan"];
+"Create a Python script to rename all files in a folder." -> ["coding", "python programming",
+"file operation"]; a GSM8K question -> ["mathematics", "arithmetic word problem", ...].
 
-Limits: the tags are only as good as the embedding model (the default all-MiniLM-L6-v2 is
-English-only, reads at most 256 word pieces and ranks by topic more than by task); cues are
-English; a text outside the taxonomy still gets its nearest, possibly loose, tag; the
-taxonomy is fixed (use `VocabTagger` with your own list for another one). See
-benchmarks/TAGGING.md for measured quality and speed.
+Limits: tags are only as good as the embedding model (the default all-MiniLM-L6-v2 is
+English-only, reads at most 256 word pieces and ranks by topic more than by task, which the
+cues only partly correct); cues are English; a text far from every tag still gets its nearest,
+possibly loose, tag; the taxonomy is fixed (use `VocabTagger` with your own list for another
+one). The first call embeds the ~630 taxonomy rows (about 10 s on 2 CPU cores). Measured
+quality and speed: benchmarks/TAGGING.md.
 """
 
 from __future__ import annotations
@@ -132,9 +139,15 @@ class VocabTagger:
 
 @dataclass(frozen=True)
 class Cue:
-    """A surface pattern that boosts and keeps `tag`; `domains` empty means always active."""
+    """A surface pattern for `tag`.
+
+    `kind` is "framing" (always active; sets the record's domain), "gate" (the tag is only
+    kept when the pattern matches) or "context" (active only when one of the text's three best
+    tags, the cue's own aside, lies in `domains`).
+    """
 
     tag: str
+    kind: str
     domains: frozenset[str]
     pattern: re.Pattern[str]
 
@@ -162,36 +175,49 @@ class TaxonomyTagger(VocabTagger):
         domains = load_taxonomy_domains()
         self.domain_of = [domains[t] for t in self.tags]
         index = {t: i for i, t in enumerate(self.tags)}
-        self._cues = [(index[c.tag], c) for c in load_cues() if c.tag in index]
+        cues = [(index[c.tag], c) for c in load_cues() if c.tag in index]
+        self._gates = [(j, c.pattern) for j, c in cues if c.kind == "gate"]
+        self._framing = [(j, c.pattern) for j, c in cues if c.kind == "framing"]
+        self._context = [(j, c) for j, c in cues if c.kind == "context"]
 
     def _select(self, sims: np.ndarray, text: str) -> list[str]:
-        scores = sims
+        base = sims
         fired: list[int] = []
-        if self._cues:
-            near = {self.domain_of[j] for j in _ranked(sims, 3)}
-            for j, cue in self._cues:
-                if j in fired or (cue.domains and not cue.domains & near):
-                    continue
-                if cue.pattern.search(text):
+        if self._gates:
+            base = sims.copy()
+            for j, pattern in self._gates:
+                if pattern.search(text):
                     fired.append(j)
-            if fired:
-                scores = sims.copy()
-                scores[fired] += self.cue_bonus
+                else:
+                    base[j] = -np.inf
+        framing = [j for j, pattern in self._framing if j not in fired and pattern.search(text)]
+        fired += framing
+        if self._context:
+            top = _ranked(base, 4)
+            for j, cue in self._context:
+                if j in fired:
+                    continue
+                near = {self.domain_of[i] for i in top if i != j}
+                if cue.domains & near and cue.pattern.search(text):
+                    fired.append(j)
+        scores = base
+        if fired:
+            scores = base.copy()
+            scores[fired] += self.cue_bonus
         order = _ranked(scores, self.top_k)
-        floor = max(self.min_similarity, float(sims.max()) - self.margin)
-        chosen = [j for j in order if scores[j] >= floor] or [order[0]]
+        floor = max(self.min_similarity, float(base.max()) - self.margin)
+        chosen = [j for j in order if scores[j] >= floor] or [int(order[0])]
         chosen += [j for j in sorted(fired, key=lambda j: -scores[j]) if j not in chosen]
         tags = [self.tags[j] for j in chosen]
         if self.domain_tag:
-            domain = self._domain(chosen, scores, fired)
+            domain = self._domain(chosen, scores, framing)
             tags = [domain, *(t for t in tags if t != domain)]
         return tags
 
-    def _domain(self, chosen: list[int], scores: np.ndarray, fired: list[int]) -> str:
-        """The framing cue's domain if one fired, else the domain with the highest total score."""
-        for j, cue in self._cues:
-            if not cue.domains and j in fired:
-                return self.domain_of[j]
+    def _domain(self, chosen: list[int], scores: np.ndarray, framing: list[int]) -> str:
+        """The first framing cue's domain, else the domain with the highest summed score."""
+        if framing:
+            return self.domain_of[framing[0]]
         totals: dict[str, float] = {}
         for j in chosen:
             totals[self.domain_of[j]] = totals.get(self.domain_of[j], 0.0) + float(scores[j])
@@ -246,17 +272,29 @@ def load_taxonomy_domains() -> dict[str, str]:
 
 
 def load_cues() -> list[Cue]:
-    """The bundled cues (`data/cues.tsv`): tag, active domains ('*' = always), regex."""
+    """The bundled cues (`data/cues.tsv`; its header explains the format)."""
+    fragments: dict[str, str] = {}
     cues = []
     for n, raw in enumerate(_read_bundled("cues.tsv").splitlines(), 1):
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
-        parts = raw.split("\t")
+        parts = [p.strip() for p in raw.split("\t")]
+        if raw.startswith("@") and len(parts) == 2:
+            fragments[parts[0][1:]] = parts[1]
+            continue
         if len(parts) != 3:
-            raise ValueError(f"cues.tsv:{n}: expected 'tag<TAB>domains<TAB>regex'")
-        tag, where, regex = (p.strip() for p in parts)
-        domains = frozenset() if where == "*" else frozenset(d.strip() for d in where.split(","))
-        cues.append(Cue(tag, domains, re.compile(regex, re.IGNORECASE)))
+            raise ValueError(f"cues.tsv:{n}: expected 'tag<TAB>kind<TAB>regex'")
+        tag, kind, regex = parts
+        for name, fragment in fragments.items():
+            regex = regex.replace("{" + name + "}", fragment)
+        if kind == "*":
+            cue = Cue(tag, "framing", frozenset(), re.compile(regex, re.IGNORECASE))
+        elif kind == "gate":
+            cue = Cue(tag, "gate", frozenset(), re.compile(regex, re.IGNORECASE))
+        else:
+            domains = frozenset(d.strip() for d in kind.split(","))
+            cue = Cue(tag, "context", domains, re.compile(regex, re.IGNORECASE))
+        cues.append(cue)
     return cues
 
 
