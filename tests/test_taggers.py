@@ -19,6 +19,7 @@ from mig_cli.taggers import (
     load_taxonomy,
     load_taxonomy_domains,
     read_vocab_text,
+    taxonomy_fingerprint,
 )
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -269,6 +270,12 @@ def test_safety_cue_overrides_an_innocent_topic(taxonomy_space):
     )
     tags = TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
     assert tags[0] == "safety" and "theft" in tags
+
+
+def test_taxonomy_fingerprint_is_stable():
+    fp = taxonomy_fingerprint()
+    assert len(fp) == 12 and fp == taxonomy_fingerprint()
+    int(fp, 16)
 
 
 def test_registry():

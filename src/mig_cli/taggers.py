@@ -44,6 +44,7 @@ quality and speed: benchmarks/TAGGING.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -296,6 +297,14 @@ def load_cues() -> list[Cue]:
             cue = Cue(tag, "context", domains, re.compile(regex, re.IGNORECASE))
         cues.append(cue)
     return cues
+
+
+def taxonomy_fingerprint() -> str:
+    """A short hash of the bundled taxonomy and cues, to record with tagged output."""
+    digest = hashlib.sha1()
+    for name in ("taxonomy.tsv", "cues.tsv"):
+        digest.update(_read_bundled(name).encode("utf-8"))
+    return digest.hexdigest()[:12]
 
 
 def read_vocab_text(text: str) -> list[str]:
