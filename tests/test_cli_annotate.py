@@ -259,14 +259,15 @@ def test_kill_minus_nine_then_resume_gives_the_same_file(tmp_path):
     assert not checkpoint.exists()
 
 
-def test_checkpoint_from_another_run_is_refused(tmp_path):
+def test_checkpoint_from_another_run_is_discarded_with_a_warning(tmp_path):
     pool = write(tmp_path / "p.jsonl", [chat(i, f"q{i}") for i in range(3)])
     out = tmp_path / "o.jsonl"
-    (tmp_path / ".o.jsonl.mig-checkpoint").write_text('{"header": {"other": 1}}\n')
+    stale = '{"header": {"other": 1}}\n{"batch": 0, "values": [["stale"]], "skipped": []}\n'
+    (tmp_path / ".o.jsonl.mig-checkpoint").write_text(stale)
     result = run("tag", pool, "-o", out, "--tagger", "field", "--from", "meta.tags")
-    assert result.exit_code == 1 and "--restart" in result.stderr
-    result = run("tag", pool, "-o", out, "--tagger", "field", "--from", "meta.tags", "--restart")
-    assert result.exit_code == 0 and len(read(out)) == 3
+    assert result.exit_code == 0 and "discarded" in result.stderr
+    assert [r["labels"] for r in read(out)] == [["python programming", "sql"]] * 3
+    assert not (tmp_path / ".o.jsonl.mig-checkpoint").exists()
 
 
 @pytest.mark.slow

@@ -38,6 +38,7 @@ class AnnotationReport:
     rows: int = 0
     annotated: int = 0
     resumed_rows: int = 0
+    discarded_checkpoint: bool = False
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     dropped: list[tuple[int, str]] = field(default_factory=list)  # unparseable lines
 
@@ -84,6 +85,7 @@ def run_annotation(
         }
         checkpoint = Checkpoint(output, header)
         done = checkpoint.open(restart=restart)
+        report.discarded_checkpoint = checkpoint.discarded
     results: dict[int, dict] = dict(done)
     spool: list[list[RawRow]] | None = [] if source == "-" else None
     for index, batch in _batches(iter_rows(source), batch_size):

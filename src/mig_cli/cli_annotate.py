@@ -112,6 +112,11 @@ def _run(
             restart=restart,
             on_rows=lambda n: bar.advance(task, n),
         )
+    if report.discarded_checkpoint:
+        err_console.print(
+            "[yellow]Warning:[/] a checkpoint from a different run (the input or the options "
+            "changed) was discarded; every row was annotated anew"
+        )
     where = "stdout" if output == "-" else output
     note = f"{report.annotated:,} of {report.rows:,} records annotated -> {where}"
     if report.resumed_rows:

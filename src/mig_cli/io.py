@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .errors import DataError, GraphError, MigError
+from .errors import DataError, GraphError
 from .graph import GRAPH_FORMAT_VERSION, LabelGraph
 from .pool import Pool
 
@@ -575,7 +575,8 @@ class Checkpoint:
     """Finished batches of a long annotation run, appended and fsynced one line per batch.
 
     Lives beside the output as `.<name>.mig-checkpoint`. A torn last line (kill -9 while
-    writing) is cut off on open. A header records what run it belongs to.
+    writing) is cut off on open. A header records what run it belongs to (input file identity,
+    annotator and options); a checkpoint from another run is discarded (`discarded` is set).
     """
 
     def __init__(self, output: str, header: dict) -> None:
@@ -583,6 +584,7 @@ class Checkpoint:
         self.path = out.with_name(f".{out.name}.mig-checkpoint")
         self.header = header
         self.batches: dict[int, dict] = {}
+        self.discarded = False
 
     def open(self, restart: bool = False) -> dict[int, dict]:
         if restart and self.path.exists():
@@ -600,10 +602,9 @@ class Checkpoint:
                     break
                 good += len(line)
             if entries and entries[0].get("header") != self.header:
-                raise MigError(
-                    f"{self.path} belongs to a different run (other input, options or "
-                    "annotator); pass --restart to start over"
-                )
+                # made by another run (input changed, other options): its results do not apply
+                self.discarded = True
+                entries, good = [], 0
             if not entries:
                 good = 0
             with open(self.path, "r+b") as fh:
