@@ -287,3 +287,89 @@ def test_taxonomy_tagger_on_real_records(tmp_path):
     assert all(by_source.values())
     assert any("math" in t or "arithmetic" in t for t in by_source["gsm8k"])
     assert any("cod" in t or "programming" in t for t in by_source["gpteacher-codegen"])
+
+
+class KeywordEmbedder:
+    """A deterministic stand-in for the embedding model: one axis per keyword."""
+
+    KEYWORDS = ["python", "sql", "poem", "math"]
+    seen: list[str] = []
+
+    def __init__(self, model=None, **kw):
+        self.name = model or "keyword-test"
+        self.key = "keyword-test"
+
+    def encode(self, texts, on_batch=None):
+        import numpy as np
+
+        KeywordEmbedder.seen.extend(texts)
+        vecs = np.full((len(texts), len(self.KEYWORDS) + 1), 0.05, dtype=np.float32)
+        for i, t in enumerate(texts):
+            for j, k in enumerate(self.KEYWORDS):
+                if k in t.lower():
+                    vecs[i, j] = 1.0
+        return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    "mode,expected_text",
+    [
+        ("first-user", "write python code"),
+        ("all-user", "write python code\n\nnow some sql"),
+        ("all", "user: write python code\nassistant: ok\nuser: now some sql\nassistant: done"),
+    ],
+)
+def test_vocab_tagger_and_text_modes(tmp_path, monkeypatch, mode, expected_text):
+    monkeypatch.setattr("mig_cli.embed.Embedder", KeywordEmbedder)
+    KeywordEmbedder.seen = []
+    vocab = tmp_path / "tags.txt"
+    vocab.write_text("# my tags\nPython Programming\nsql query\n\npoem writing\n")
+    rec = {
+        "messages": [
+            {"role": "user", "content": "write python code"},
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": "now some sql"},
+            {"role": "assistant", "content": "done"},
+        ]
+    }
+    pool = write(tmp_path / "p.jsonl", [rec])
+    out = tmp_path / "o.jsonl"
+    result = run(
+        "tag",
+        pool,
+        "-o",
+        out,
+        "--tagger",
+        "vocab",
+        "--vocab",
+        vocab,
+        "--text",
+        mode,
+        "--top-k",
+        "2",
+        "--min-similarity",
+        "0.5",
+    )
+    assert result.exit_code == 0, result.output
+    assert expected_text in KeywordEmbedder.seen
+    labels = read(out)[0]["labels"]
+    assert labels[0] == "python programming"
+    assert ("sql query" in labels) == (mode != "first-user")
+
+
+def test_vocab_tagger_bad_vocab_file(tmp_path, monkeypatch):
+    monkeypatch.setattr("mig_cli.embed.Embedder", KeywordEmbedder)
+    pool = write(tmp_path / "p.jsonl", [chat(0, "python")])
+    result = run(
+        "tag",
+        pool,
+        "-o",
+        tmp_path / "o.jsonl",
+        "--tagger",
+        "vocab",
+        "--vocab",
+        tmp_path / "missing.txt",
+    )
+    assert result.exit_code == 1 and "missing.txt" in result.stderr
+    result = run("tag", pool, "-o", tmp_path / "o.jsonl", "--tagger", "vocab")
+    assert result.exit_code == 2 and "--vocab" in result.stderr
