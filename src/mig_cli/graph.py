@@ -80,40 +80,36 @@ def similarity_edges(
     memory_bytes: int = 128 * 2**20,
     on_rows: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All ordered pairs (i, j), i != j, with cosine(e_i, e_j) >= threshold.
+    """All ordered pairs (i, j), i != j, with cosine(e_i, e_j) >= threshold, sorted.
 
-    `embeddings` must be unit rows. Works in row blocks so that a block of similarities never
-    exceeds `memory_bytes` (float32): memory is O(M * d + block * M), never M x M.
+    `embeddings` must be unit rows. Each unordered pair is computed once (row block against the
+    columns at or after it), then stored in both directions with the same weight. A block of
+    similarities never exceeds `memory_bytes` (float32): memory is O(M * d + block * M), never
+    M x M.
     """
     emb = np.ascontiguousarray(embeddings, dtype=np.float32)
     m = emb.shape[0]
     block = max(1, min(m, memory_bytes // max(1, 4 * m)))
-    srcs, dsts, ws = [], [], []
+    lows, highs, ws = [], [], []
     for start in range(0, m, block):
         stop = min(m, start + block)
-        sims = emb[start:stop] @ emb.T
+        sims = emb[start:stop] @ emb[start:].T
         rows, cols = np.nonzero(sims >= threshold)
-        rows_global = rows + start
-        keep = rows_global != cols
-        srcs.append(rows_global[keep].astype(np.int64))
-        dsts.append(cols[keep].astype(np.int64))
+        keep = cols > rows  # column offset `start` cancels: j > i within the upper triangle
+        lows.append((rows[keep] + start).astype(np.int64))
+        highs.append((cols[keep] + start).astype(np.int64))
         ws.append(sims[rows[keep], cols[keep]].astype(np.float32))
         if on_rows is not None:
             on_rows(stop - start)
-    if not srcs:
+    if not lows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy(), np.zeros(0, dtype=np.float32)
-    src = np.concatenate(srcs)
-    dst = np.concatenate(dsts)
-    w = np.concatenate(ws)
-    # float32 products are not exactly symmetric: store one weight per undirected pair.
-    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    keys, inverse = np.unique(lo * m + hi, return_inverse=True)
-    best = np.zeros(len(keys), dtype=np.float32)
-    np.maximum.at(best, inverse, w)
-    sym = best[inverse]
+    lo, hi, w = np.concatenate(lows), np.concatenate(highs), np.concatenate(ws)
+    src = np.concatenate([lo, hi])
+    dst = np.concatenate([hi, lo])
+    weight = np.concatenate([w, w])
     order = np.lexsort((dst, src))
-    return src[order], dst[order], sym[order]
+    return src[order], dst[order], weight[order]
 
 
 def graph_from_embeddings(
