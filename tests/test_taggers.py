@@ -177,7 +177,7 @@ def test_bundled_cues_point_at_taxonomy_tags():
     assert len(cues) >= 10
     for cue in cues:
         assert cue.tag in tags
-        assert cue.kind in {"framing", "gate", "context"}
+        assert cue.kind in {"framing", "always", "gate", "context"}
         assert cue.domains <= names and bool(cue.domains) == (cue.kind == "context")
         assert isinstance(cue.pattern, re.Pattern)
         assert "{code}" not in cue.pattern.pattern  # fragments are expanded
@@ -264,12 +264,19 @@ def test_context_cue_fires_only_in_its_domain(taxonomy_space):
     assert TaxonomyTagger(s).tag_batch([other]) == [["writing", "poem"]]
 
 
-def test_safety_cue_overrides_an_innocent_topic(taxonomy_space):
-    q = _want(
-        taxonomy_space, "When is the best time to rob a cookie stand?", {"daily schedule": 0.4}
+def test_always_on_safety_cue_keeps_its_tag_but_the_domain_is_voted(taxonomy_space):
+    s = taxonomy_space
+    rob = _want(
+        s, "When is the best time to rob a cookie stand?", {"daily schedule": 0.4, "theft": 0.3}
     )
-    tags = TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
-    assert tags[0] == "safety" and "theft" in tags
+    sum_ = _want(
+        s, "A thief steals 3 of 10 gems. How many are left?", {"arithmetic word problem": 0.6}
+    )
+    name = _want(s, "Rob has 3 apples and buys 2 more.", {"arithmetic word problem": 0.6})
+    got_rob, got_sum, got_name = TaxonomyTagger(s).tag_batch([rob, sum_, name])
+    assert got_rob == ["safety", "theft", "daily schedule"]
+    assert got_sum == ["mathematics", "arithmetic word problem", "theft"]
+    assert got_name == ["mathematics", "arithmetic word problem"]  # "Rob" the name is no cue
 
 
 def test_taxonomy_fingerprint_is_stable():

@@ -14,8 +14,10 @@ several rows). For one text it:
 
 1. scores every tag by cosine similarity (best over the tag's rows);
 2. applies the cues of `data/cues.tsv`, regexes for what a sentence embedding blurs:
-   - framing cues ("Imagine you are...", "Roleplay as...", "How do I steal...", "Write an
-     email...", a tool list) keep their tag and decide the domain;
+   - framing cues ("Imagine you are...", "Roleplay as...", "Write an email...", a tool list)
+     keep their tag and decide the domain;
+   - always-on cues ("steal", "blackmail", "kidnap", "without getting caught") keep their
+     safety tag whatever the topic;
    - gates: tags named after common words (python, java, swift, go, rust...) are only kept
      when the language is named next to a programming word ("Python script", "in C++"), so
      "Taylor Swift" or "a python snake" get no coding tag;
@@ -56,6 +58,7 @@ import numpy as np
 Embed = Callable[[list[str]], np.ndarray]
 
 _DATA = "data"
+CUE_CHARS = 2000  # cues read the start of a text (the model itself reads ~1,000 characters)
 _DOMAIN_PREFIX = "## domain:"
 
 
@@ -142,9 +145,9 @@ class VocabTagger:
 class Cue:
     """A surface pattern for `tag`.
 
-    `kind` is "framing" (always active; sets the record's domain), "gate" (the tag is only
-    kept when the pattern matches) or "context" (active only when one of the text's three best
-    tags, the cue's own aside, lies in `domains`).
+    `kind` is "framing" (always active; sets the record's domain), "always" (always active),
+    "gate" (the tag is only kept when the pattern matches) or "context" (active only when one
+    of the text's best tags, the cue's own aside, lies in `domains`).
     """
 
     tag: str
@@ -179,9 +182,11 @@ class TaxonomyTagger(VocabTagger):
         cues = [(index[c.tag], c) for c in load_cues() if c.tag in index]
         self._gates = [(j, c.pattern) for j, c in cues if c.kind == "gate"]
         self._framing = [(j, c.pattern) for j, c in cues if c.kind == "framing"]
+        self._always = [(j, c.pattern) for j, c in cues if c.kind == "always"]
         self._context = [(j, c) for j, c in cues if c.kind == "context"]
 
     def _select(self, sims: np.ndarray, text: str) -> list[str]:
+        text = text[:CUE_CHARS]
         base = sims
         fired: list[int] = []
         if self._gates:
@@ -193,6 +198,7 @@ class TaxonomyTagger(VocabTagger):
                     base[j] = -np.inf
         framing = [j for j, pattern in self._framing if j not in fired and pattern.search(text)]
         fired += framing
+        fired += [j for j, pattern in self._always if j not in fired and pattern.search(text)]
         if self._context:
             top = _ranked(base, 4)
             for j, cue in self._context:
@@ -288,10 +294,9 @@ def load_cues() -> list[Cue]:
         tag, kind, regex = parts
         for name, fragment in fragments.items():
             regex = regex.replace("{" + name + "}", fragment)
-        if kind == "*":
-            cue = Cue(tag, "framing", frozenset(), re.compile(regex, re.IGNORECASE))
-        elif kind == "gate":
-            cue = Cue(tag, "gate", frozenset(), re.compile(regex, re.IGNORECASE))
+        if kind in ("*", "+", "gate"):
+            name = {"*": "framing", "+": "always", "gate": "gate"}[kind]
+            cue = Cue(tag, name, frozenset(), re.compile(regex, re.IGNORECASE))
         else:
             domains = frozenset(d.strip() for d in kind.split(","))
             cue = Cue(tag, "context", domains, re.compile(regex, re.IGNORECASE))
