@@ -38,9 +38,11 @@ def main() -> None:
     src, dst, w = similarity_edges(vecs, args.threshold)
     took = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"labels={args.labels:,} dim={args.dim} threshold={args.threshold}: "
-          f"{took:.1f}s, {len(src) // 2:,} undirected edges, peak RSS {rss:,.0f} MiB "
-          f"(embeddings alone {vecs.nbytes / 2**20:,.0f} MiB)")
+    print(
+        f"labels={args.labels:,} dim={args.dim} threshold={args.threshold}: "
+        f"{took:.1f}s, {len(src) // 2:,} undirected edges, peak RSS {rss:,.0f} MiB "
+        f"(embeddings alone {vecs.nbytes / 2**20:,.0f} MiB)"
+    )
 
 
 if __name__ == "__main__":

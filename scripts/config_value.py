@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Config helper for the Makefile.
 
-  config_value.py FILE KEY            print one value (dotted key) of a TOML config
-  config_value.py FILE --stamp SECTION OUT
-                                      write the [SECTION] table (plus top-level keys) to OUT,
-                                      touching OUT only when it changed: a stage then depends on
-                                      its own settings, not on the whole config file
+config_value.py FILE KEY            print one value (dotted key) of a TOML config
+config_value.py FILE --stamp SECTION OUT
+                                    write the [SECTION] table (plus top-level keys) to OUT,
+                                    touching OUT only when it changed: a stage then depends on
+                                    its own settings, not on the whole config file
 """
 
 import json
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 with open(sys.argv[1], "rb") as fh:
     config = tomllib.load(fh)

@@ -12,7 +12,13 @@ import numpy as np
 import typer
 
 from . import __version__, cli_annotate
-from .annotations import Annotations, read_annotations
+from .annotations import (
+    Annotations,
+    LabelColumn,
+    read_annotations,
+    read_labels,
+    resolve_fields,
+)
 from .api import build_graph, graph_without_edges, pool_stats, select, state_of
 from .cli_common import (
     config_option,
@@ -163,7 +169,7 @@ def _embed_fn(model: str | None, cache_dir: str | None):
 
 
 def _graph_for(
-    annotations: Annotations,
+    labels: LabelColumn,
     *,
     model,
     cache_dir,
@@ -173,9 +179,9 @@ def _graph_for(
     source: str,
 ) -> LabelGraph:
     embed, embedder = _embed_fn(model, cache_dir)
-    vocab, counts = annotations.labels.vocabulary()
+    vocab, counts = labels.vocabulary()
     graph = build_graph(
-        annotations.labels,
+        labels,
         embed,
         edge_threshold=edge_threshold,
         max_nodes=max_nodes,
@@ -217,12 +223,10 @@ def build_graph_cmd(
     data = _read(pool)
     if len(data) == 0:
         raise DataError("the pool is empty", source=data.source)
-    from .annotations import read_labels, resolve_fields
-
     _, lf, _ = resolve_fields(preset.value if preset else None, labels_field, None)
     labels = read_labels(data, lf)
     graph = _graph_for(
-        Annotations(labels, np.zeros(len(data))),
+        labels,
         model=model,
         cache_dir=cache_dir,
         edge_threshold=edge_threshold,
@@ -327,12 +331,12 @@ def sample_cmd(
             param_hint="'-k'",
         )
     graph = None
-    if method == Method.mig or given_ann is not None:
+    if method == Method.mig:
         if graph_dir:
             graph = read_graph(graph_dir)
         else:
             graph = _graph_for(
-                ann,
+                ann.labels,
                 model=model,
                 cache_dir=cache_dir,
                 edge_threshold=edge_threshold,

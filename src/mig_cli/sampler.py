@@ -59,6 +59,16 @@ def information(x: np.ndarray, phi: Phi) -> float:
     return float(np.sum(phi.value(np.asarray(x, dtype=np.float64))))
 
 
+def eligible_rows(n: int, k: int, exclude: np.ndarray | None) -> np.ndarray:
+    """Row indices that may be chosen; k larger than their number is a ValueError."""
+    rows = np.arange(n, dtype=np.int64)
+    if exclude is not None:
+        rows = rows[~np.asarray(exclude, dtype=bool)]
+    if k > len(rows):
+        raise ValueError(f"k={k} is larger than the {len(rows)} records that can be chosen")
+    return rows
+
+
 @dataclass
 class Selection:
     """Selected rows in selection order, each with the gain it had when chosen."""
@@ -98,14 +108,10 @@ class MigSampler:
         """Pick k rows of `u`; `start` is the initial X, `exclude` a boolean mask of rows."""
         n, m = u.shape
         x = np.zeros(m) if start is None else np.array(start, dtype=np.float64)
-        rows = np.arange(n, dtype=np.int64)
-        if exclude is not None:
-            rows = rows[~np.asarray(exclude, dtype=bool)]
-        if k > len(rows):
-            raise ValueError(f"k={k} is larger than the {len(rows)} records that can be chosen")
-        indptr = u.indptr.astype(np.int64)
-        indices = u.indices.astype(np.int64)
-        data = u.data.astype(np.float64)
+        rows = eligible_rows(n, k, exclude)
+        indptr = np.asarray(u.indptr, dtype=np.int64)  # no copies of the big arrays when
+        indices = np.asarray(u.indices, dtype=np.int32)  # scipy already holds these dtypes
+        data = np.asarray(u.data, dtype=np.float64)
         exact = self.gain == "exact"
         if self.backend == "numba":
             out, gains, evals = kernels.lazy_greedy_compiled(
@@ -165,11 +171,7 @@ class RandomSampler:
         self.seed = seed
 
     def select(self, scores: np.ndarray, k: int, *, exclude: np.ndarray | None = None) -> Selection:
-        rows = np.arange(len(scores), dtype=np.int64)
-        if exclude is not None:
-            rows = rows[~np.asarray(exclude, dtype=bool)]
-        if k > len(rows):
-            raise ValueError(f"k={k} is larger than the {len(rows)} records that can be chosen")
+        rows = eligible_rows(len(scores), k, exclude)
         chosen = np.random.default_rng(self.seed).permutation(rows)[:k]
         return Selection(chosen, np.full(k, np.nan))
 
@@ -178,11 +180,7 @@ class TopScoreSampler:
     """Highest scores first, ties to the lowest row: the quality-only baseline."""
 
     def select(self, scores: np.ndarray, k: int, *, exclude: np.ndarray | None = None) -> Selection:
-        rows = np.arange(len(scores), dtype=np.int64)
-        if exclude is not None:
-            rows = rows[~np.asarray(exclude, dtype=bool)]
-        if k > len(rows):
-            raise ValueError(f"k={k} is larger than the {len(rows)} records that can be chosen")
+        rows = eligible_rows(len(scores), k, exclude)
         order = rows[np.lexsort((rows, -scores[rows]))][:k]
         return Selection(order, scores[order].astype(np.float64))
 
