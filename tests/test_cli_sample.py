@@ -248,3 +248,31 @@ def test_help_has_examples():
     for command in ("sample", "build-graph", "stats"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Example" in result.stdout
+
+
+def test_xsample_preset_reads_the_published_format(tmp_path):
+    rows = []
+    for i, (tags, q, c) in enumerate(
+        [(["math", "algebra"], [5, 3], [4, 2]), (["math"], [1], [1]), (["poetry"], [6], [6])]
+    ):
+        rows.append(
+            {
+                "id": f"x{i}",
+                "annotation": {
+                    "instag": {"content": [{"tag": t, "explanation": "..."} for t in tags]},
+                    "deita": {"quality_scores": q, "complexity_scores": c},
+                },
+            }
+        )
+    pool = tmp_path / "x.jsonl"
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "s.jsonl"
+    result = run(
+        "sample", pool, "-k", "3", "--preset", "xsample", "--method", "top-score", "-o", out
+    )
+    assert result.exit_code == 0, result.output
+    # scores: (5*4 + 3*2)/2 = 13, 1, 36
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["x2", "x0", "x1"]
+    ann = read_annotations(read_pool(str(pool)), preset="xsample")
+    assert ann.scores.tolist() == [13.0, 1.0, 36.0]
+    assert ann.labels.row(0) == ["math", "algebra"]
