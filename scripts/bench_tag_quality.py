@@ -148,12 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     setup_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    labels = tagger.tag_batch(texts)
-    tag_all_s = time.perf_counter() - start
+    sims = tagger.similarities(texts)
+    labels = tagger.select(sims, texts)
+    print(f"tagged {len(texts)} texts in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+    # the same similarities without cues (the embedding alone), and the raw vectors
+    plain = TaxonomyTagger(embedder.encode, use_cues=False).select(sims, texts)
     vectors = embedder.encode(texts)
-    print(f"tagged {len(texts)} texts in {tag_all_s:.1f}s", file=sys.stderr)
 
     nb = naive_bayes_splits(labels, y, args.splits, args.seed)
+    nb_plain = naive_bayes_splits(plain, y, args.splits, args.seed)
     ref = _splits(vectors, y, args.splits, args.seed, _centroid_fit_predict)
 
     speed_texts = [texts[i] for i in random.Random(args.seed).sample(range(len(texts)), len(texts))]
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, kind in enumerate(("wall", "cpu"))
     }
 
-    report = render(args, rows, labels, classes, nb, ref, speed, load, setup_s, tagger)
+    report = render(args, rows, labels, classes, nb, nb_plain, ref, speed, load, setup_s, tagger)
     print(report)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render(args, rows, labels, classes, nb, ref, speed, load, setup_s, tagger) -> str:
+def render(args, rows, labels, classes, nb, nb_plain, ref, speed, load, setup_s, tagger) -> str:
     def mean(xs):
         return float(np.mean(xs))
 
@@ -221,7 +224,9 @@ def render(args, rows, labels, classes, nb, ref, speed, load, setup_s, tagger) -
         "|---|---|",
         f"| accuracy from tags | **{mean(acc):.3f}** (splits {min(acc):.3f} to {max(acc):.3f}) |",
         f"| chance (majority class) | {chance:.3f} |",
-        f"| reference: nearest centroid on raw embeddings | {ref_acc:.3f} |",
+        f"| ablation: same tagger without cues (embedding only) | "
+        f"{mean([a for a, _, _ in nb_plain]):.3f} |",
+        f"| reference: nearest centroid on the raw 384-d embeddings | {ref_acc:.3f} |",
         f"| tags per record (incl. domain) | {np.mean([len(t) for t in labels]):.2f} |",
         f"| distinct tags used | {distinct} |",
         "",
@@ -249,6 +254,18 @@ def render(args, rows, labels, classes, nb, ref, speed, load, setup_s, tagger) -
         f"**{speed['cpu'][1] / speed['cpu'][0]:.1%}** |",
         "",
         f"One-time cost: {setup_s:.1f}s to load the taxonomy and embed its rows.",
+        "",
+        "## Notes",
+        "",
+        "- The taxonomy and cues were written while looking at tags of this seed-0 sample; "
+        "rerun with `--seed 1` for a sample the tuning did not see (GSM8K and GPTeacher are "
+        "much larger than 600 per class; hh-rlhf overlaps more).",
+        "- The tags are built to be informative for MIG's label graph, not to name these five "
+        "sources; the classifier is only a probe of how much intent the tags carry. Every "
+        "GPTeacher toolformer prompt starts with `toolformer: enabled`, which the tool-use "
+        "framing cue reads, hence 100% there; the no-cue ablation shows the embedding alone.",
+        "- Speed: the tagger is one `Embedder.encode` call plus a (texts x taxonomy rows) "
+        "matrix product and ~40 regex searches per text over its first 2,000 characters.",
         "",
         f"## {args.show} random records (seed {args.seed})",
         "",

@@ -279,6 +279,23 @@ def test_always_on_safety_cue_keeps_its_tag_but_the_domain_is_voted(taxonomy_spa
     assert got_name == ["mathematics", "arithmetic word problem"]  # "Rob" the name is no cue
 
 
+def test_use_cues_false_is_embedding_only(taxonomy_space):
+    s = taxonomy_space
+    q = _want(s, "Imagine you are a pirate. Write a Python script.", {"history": 0.5})
+    assert TaxonomyTagger(s, use_cues=False).tag_batch([q]) == [["knowledge", "history"]]
+    snake = _want(s, "What does a python snake eat?", {"python programming": 0.55})
+    assert TaxonomyTagger(s, use_cues=False).tag_batch([snake]) == [
+        ["coding", "python programming"]
+    ]
+
+
+def test_select_from_precomputed_similarities(taxonomy_space):
+    s = taxonomy_space
+    q = _want(s, "Tom has 3 apples and 2 pears", {"arithmetic word problem": 0.6})
+    tagger = TaxonomyTagger(s)
+    assert tagger.select(tagger.similarities([q]), [q]) == tagger.tag_batch([q])
+
+
 def test_taxonomy_fingerprint_is_stable():
     fp = taxonomy_fingerprint()
     assert len(fp) == 12 and fp == taxonomy_fingerprint()

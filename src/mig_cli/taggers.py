@@ -23,7 +23,8 @@ several rows). For one text it:
      "Taylor Swift" or "a python snake" get no coding tag;
    - context cues ("$" or "%" in a maths problem, "SQL" in a coding request) fire only when
      one of the text's best tags lies in the cue's domains;
-   a fired cue adds `cue_bonus` to its tag's score and its tag is always kept;
+   a fired cue adds `cue_bonus` to its tag's score and its tag is always kept
+   (`use_cues=False` turns all of this off: embedding similarity alone);
 3. keeps up to `top_k` tags (ranked with the bonus) scoring at least `min_similarity` and
    within `margin` of the best similarity before any bonus, then any fired cue tags; the best
    tag is always kept, so every non-blank text gets labels (MIG gives unlabelled records no
@@ -131,10 +132,14 @@ class VocabTagger:
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         if not keep:
             return out
-        sims = self.similarities([texts[i] for i in keep])
-        for row, i in enumerate(keep):
-            out[i] = self._select(sims[row], texts[i])
+        kept = [texts[i] for i in keep]
+        for i, tags in zip(keep, self.select(self.similarities(kept), kept), strict=True):
+            out[i] = tags
         return out
+
+    def select(self, sims: np.ndarray, texts: Sequence[str]) -> list[list[str]]:
+        """Tags from precomputed `similarities(texts)` (one row per text)."""
+        return [self._select(row, text) for row, text in zip(sims, texts, strict=True)]
 
     def _select(self, sims: np.ndarray, text: str) -> list[str]:
         order = _ranked(sims, self.top_k)
@@ -170,6 +175,7 @@ class TaxonomyTagger(VocabTagger):
         margin: float = 0.1,
         cue_bonus: float = 0.15,
         domain_tag: bool = True,
+        use_cues: bool = True,
     ) -> None:
         tags, texts = load_taxonomy()
         super().__init__(embed, tags, texts, top_k=top_k, min_similarity=min_similarity)
@@ -179,7 +185,7 @@ class TaxonomyTagger(VocabTagger):
         domains = load_taxonomy_domains()
         self.domain_of = [domains[t] for t in self.tags]
         index = {t: i for i, t in enumerate(self.tags)}
-        cues = [(index[c.tag], c) for c in load_cues() if c.tag in index]
+        cues = [(index[c.tag], c) for c in load_cues() if c.tag in index] if use_cues else []
         self._gates = [(j, c.pattern) for j, c in cues if c.kind == "gate"]
         self._framing = [(j, c.pattern) for j, c in cues if c.kind == "framing"]
         self._always = [(j, c.pattern) for j, c in cues if c.kind == "always"]
