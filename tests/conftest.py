@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MIG_NO_PROGRESS", "1")
+# label and tag embeddings are cached on disk: keep the tests' cache out of the user's home
+os.environ.setdefault("MIG_CACHE_DIR", tempfile.mkdtemp(prefix="mig-test-cache-"))
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LABELS = ["python programming", "sql query", "arithmetic word problem", "role play", "poem writing"]

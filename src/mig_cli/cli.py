@@ -21,12 +21,12 @@ from .annotations import (
 )
 from .api import build_graph, graph_without_edges, pool_stats, select, state_of
 from .cli_common import (
+    cached_embed,
     config_option,
     default_output,
     err_console,
     fingerprint,
     parse_k,
-    progress,
     reports_errors,
     stdout_is_terminal,
 )
@@ -140,32 +140,10 @@ def _annotations(pool: Pool, labels_field, score_field, preset) -> Annotations:
     )
 
 
-def _embed_fn(model: str | None, cache_dir: str | None):
+def _embed_fn(model: str | None, cache_dir: str | None, what: str = "embedding labels"):
     """Embed labels through the on-disk cache keyed by model and label text."""
     embedder = Embedder(model)
-    cache = EmbeddingCache(cache_dir)
-
-    def embed(labels: list[str]) -> np.ndarray:
-        found = cache.load(embedder.key, labels)
-        missing = [x for x in labels if x not in found]
-        if missing:
-            with err_console.status(f"loading embedding model {embedder.name}"):
-                embedder.dimension  # noqa: B018 - load before the progress bar starts
-            with progress() as bar:
-                task = bar.add_task("embedding labels", total=len(missing))
-                vectors = embedder.encode(missing, on_batch=lambda n: bar.advance(task, n))
-            cache.store(embedder.key, missing, vectors)
-            found.update(zip(missing, vectors))
-        if found:
-            dim = len(next(iter(found.values())))
-        else:
-            dim = 1
-        out = np.zeros((len(labels), dim), dtype=np.float32)
-        for i, label in enumerate(labels):
-            out[i] = found[label]
-        return out
-
-    return embed, embedder
+    return cached_embed(embedder, EmbeddingCache(cache_dir), what), embedder
 
 
 def _graph_for(

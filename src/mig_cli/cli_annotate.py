@@ -18,7 +18,7 @@ from .annotators import (
     TextTagAnnotator,
     text_source,
 )
-from .cli_common import config_option, err_console, progress, reports_errors
+from .cli_common import cached_embed, config_option, err_console, progress, reports_errors
 from .errors import DataError
 from .io import count_rows
 
@@ -168,6 +168,11 @@ def register(app: typer.Typer) -> None:
         ),
         from_field: str = typer.Option(None, "--from", help="Field to copy (--tagger field)."),
         field: str = typer.Option("labels", "--field", help="Field the labels are written to."),
+        cache_dir: str = typer.Option(
+            None,
+            "--cache-dir",
+            help="Tag-embedding cache [default: $MIG_CACHE_DIR or ~/.cache/mig].",
+        ),
         text: TextMode = TEXT,
         text_field: str = TEXT_FIELD,
         max_chars: int = MAX_CHARS,
@@ -208,10 +213,12 @@ def register(app: typer.Typer) -> None:
             default_batch = 64
         else:
             from .embed import Embedder
-            from .taggers import TaxonomyTagger, VocabTagger, read_vocab_text
+            from .io import EmbeddingCache
+            from .taggers import TaxonomyTagger, VocabTagger, read_vocab_text, taxonomy_fingerprint
 
             embedder = Embedder(model)
             embed = embedder.encode
+            tag_embed = cached_embed(embedder, EmbeddingCache(cache_dir), "embedding the tags")
             sim = min_similarity
             settings = {"model": embedder.name, "top_k": top_k}
             try:
@@ -227,11 +234,16 @@ def register(app: typer.Typer) -> None:
                     except (ValueError, UnicodeDecodeError) as exc:
                         raise DataError(str(exc), source=vocab) from None
                     sim = 0.3 if sim is None else sim
-                    impl = VocabTagger(embed, tags, top_k=top_k, min_similarity=sim)
+                    impl = VocabTagger(
+                        embed, tags, top_k=top_k, min_similarity=sim, tag_embed=tag_embed
+                    )
                     settings["vocab"] = tags
                 else:
                     sim = 0.25 if sim is None else sim
-                    impl = TaxonomyTagger(embed, top_k=top_k, min_similarity=sim)
+                    impl = TaxonomyTagger(
+                        embed, top_k=top_k, min_similarity=sim, tag_embed=tag_embed
+                    )
+                    settings["taxonomy"] = taxonomy_fingerprint()
             except ValueError as exc:
                 raise typer.BadParameter(str(exc)) from None
             settings["min_similarity"] = sim

@@ -185,3 +185,28 @@ def progress() -> Progress:
         transient=False,
         disable=os.environ.get("MIG_NO_PROGRESS") == "1",
     )
+
+
+def cached_embed(embedder, cache, what: str = "embedding labels"):
+    """An embed function that reads and fills the on-disk cache (model + text), with progress."""
+
+    def embed(texts: list[str]) -> np.ndarray:
+        found = cache.load(embedder.key, texts)
+        missing = list(dict.fromkeys(x for x in texts if x not in found))
+        if missing:
+            load = getattr(embedder, "load", None)
+            if load is not None:  # load the model before the progress bar starts
+                with err_console.status(f"loading embedding model {embedder.name}"):
+                    load()
+            with progress() as bar:
+                task = bar.add_task(what, total=len(missing))
+                vectors = embedder.encode(missing, on_batch=lambda n: bar.advance(task, n))
+            cache.store(embedder.key, missing, vectors)
+            found.update(zip(missing, vectors))
+        dim = len(next(iter(found.values()))) if found else 1
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = found[text]
+        return out
+
+    return embed

@@ -72,6 +72,10 @@ class Embedder:
         self.device = device
         self._model = None
 
+    def load(self):
+        """Load the model now (it is otherwise loaded on first use)."""
+        return self._load()
+
     def _load(self):
         if self._model is None:
             path = resolve_model(self.name)

@@ -69,7 +69,7 @@ class VocabTagger:
     `embed` maps a list of texts to unit float32 rows (e.g. `Embedder().encode`). `texts`,
     when given, are the strings embedded for the tags (one per entry of `tags`; a tag may
     repeat with another text); by default the tags themselves are embedded. The vocabulary is
-    embedded once, on first use.
+    embedded once, on first use, with `tag_embed` when given (e.g. through an on-disk cache).
     """
 
     name = "vocab"
@@ -82,6 +82,7 @@ class VocabTagger:
         *,
         top_k: int = 3,
         min_similarity: float = 0.3,
+        tag_embed: Embed | None = None,
     ) -> None:
         tags = [str(t) for t in tags]
         if not tags:
@@ -91,6 +92,7 @@ class VocabTagger:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, not {top_k}")
         self.embed = embed
+        self.tag_embed = tag_embed or embed
         self.top_k = int(top_k)
         self.min_similarity = float(min_similarity)
         self.tags: list[str] = list(dict.fromkeys(tags))
@@ -105,7 +107,7 @@ class VocabTagger:
 
     def _tag_matrix(self) -> np.ndarray:
         if self._matrix is None:
-            vecs = np.asarray(self.embed(self._texts), dtype=np.float32)
+            vecs = np.asarray(self.tag_embed(self._texts), dtype=np.float32)
             if vecs.ndim != 2 or vecs.shape[0] != len(self._texts):
                 raise ValueError(
                     f"embed returned shape {vecs.shape} for {len(self._texts)} tag texts"
@@ -176,9 +178,12 @@ class TaxonomyTagger(VocabTagger):
         cue_bonus: float = 0.15,
         domain_tag: bool = True,
         use_cues: bool = True,
+        tag_embed: Embed | None = None,
     ) -> None:
         tags, texts = load_taxonomy()
-        super().__init__(embed, tags, texts, top_k=top_k, min_similarity=min_similarity)
+        super().__init__(
+            embed, tags, texts, top_k=top_k, min_similarity=min_similarity, tag_embed=tag_embed
+        )
         self.margin = float(margin)
         self.cue_bonus = float(cue_bonus)
         self.domain_tag = bool(domain_tag)
