@@ -136,8 +136,14 @@ class MigSampler:
 
     def _lazy_python(self, indptr, indices, data, x, rows, k, exact):
         cached = self._cached(x, exact)
-        gains = [self._row_gain(indptr, indices, data, x, cached, int(r), exact) for r in rows]
-        heap = [(-g, int(r), 0) for g, r in zip(gains, rows)]
+        # All first gains at once: scipy's CSR product sums each row left to right, exactly
+        # like _row_gain, so the values are the ones a row-by-row loop would give.
+        terms = self.phi.value(x[indices] + data) - cached[indices] if exact else None
+        weights = sp.csr_matrix(
+            (terms if exact else data, indices, indptr), shape=(len(indptr) - 1, len(x))
+        )
+        first = weights @ (np.ones(len(x)) if exact else cached)
+        heap = [(-g, r, 0) for g, r in zip(first[rows].tolist(), rows.tolist())]
         heapq.heapify(heap)
         out, chosen_gains = [], []
         evaluations = 0
