@@ -7,6 +7,7 @@ names the file, the line and the field.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ import pyarrow.compute as pc
 
 from .errors import DataError
 from .fields import PRESETS, Preset
-from .pool import MISSING, Pool
+from .pool import MISSING, Pool, gc_paused
 
 
 def _distinct_sorted(keys: np.ndarray) -> np.ndarray:
@@ -45,7 +46,7 @@ class LabelColumn:
         lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
         offsets = np.zeros(len(lists) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        flat = [label for labels in lists for label in labels]
+        flat = list(itertools.chain.from_iterable(lists))
         return cls(offsets, pa.array(flat, type=pa.string()))
 
     def row(self, i: int) -> list[str]:
@@ -132,19 +133,28 @@ def read_labels(pool: Pool, field: str) -> LabelColumn:
     if fast is not None:
         return fast
     lists: list[list[str]] = []
+    append = lists.append
     for row, value in enumerate(pool.values(field)):
-        if value is MISSING or value is None:
-            raise _fail(pool, row, field, "missing; expected a list of strings")
-        if not isinstance(value, list):
-            raise _fail(pool, row, field, f"expected a list of strings, got {type(value).__name__}")
-        labels = []
-        for item in value:
-            text = _label_text(item)
-            if text is None:
-                raise _fail(pool, row, field, f"labels must be strings, found {item!r:.40}")
-            labels.append(text)
-        lists.append(labels)
+        # the common case, checked cheaply: a list of strings
+        if type(value) is list and all(type(item) is str for item in value):
+            append(value)
+        else:
+            append(_row_labels(pool, row, field, value))
     return LabelColumn.from_lists(lists)
+
+
+def _row_labels(pool: Pool, row: int, field: str, value: object) -> list[str]:
+    if value is MISSING or value is None:
+        raise _fail(pool, row, field, "missing; expected a list of strings")
+    if not isinstance(value, list):
+        raise _fail(pool, row, field, f"expected a list of strings, got {type(value).__name__}")
+    labels = []
+    for item in value:
+        text = _label_text(item)
+        if text is None:
+            raise _fail(pool, row, field, f"labels must be strings, found {item!r:.40}")
+        labels.append(text)
+    return labels
 
 
 def _check_score(pool: Pool, row: int, field: str, value: object) -> float:
@@ -179,6 +189,8 @@ def read_scores(pool: Pool, field: str) -> np.ndarray:
         scores = column.to_numpy().astype(np.float64)
         return check_scores(pool, field, scores)
     values = pool.values(field)
+    if all(type(v) is float or type(v) is int for v in values):  # common case, checked at once
+        return check_scores(pool, field, np.array(values, dtype=np.float64))
     return np.array(
         [_check_score(pool, i, field, v) for i, v in enumerate(values)], dtype=np.float64
     )
@@ -235,6 +247,13 @@ def read_annotations(
     preset: str | None = None,
 ) -> Annotations:
     """Labels and scores of every row of `pool`, validated."""
+    with gc_paused():
+        return _read_annotations(pool, labels_field, score_field, preset)
+
+
+def _read_annotations(
+    pool: Pool, labels_field: str | None, score_field: str | None, preset: str | None
+) -> Annotations:
     if len(pool) == 0:
         raise DataError("the pool is empty", source=pool.source)
     chosen, lf, sf = resolve_fields(preset, labels_field, score_field)

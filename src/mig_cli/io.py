@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from .errors import DataError, GraphError
 from .graph import GRAPH_FORMAT_VERSION, LabelGraph
-from .pool import Pool
+from .pool import Pool, gc_paused
 
 STDIN = "-"
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
@@ -88,12 +88,17 @@ def _lenient_json(line: bytes) -> Any:
 
 def parse_jsonl(data: bytes, source: str) -> Pool:
     """Split JSONL bytes into lines (kept byte for byte) and parse each as a JSON object."""
+    with gc_paused():
+        return _parse_jsonl(data, source)
+
+
+def _parse_jsonl(data: bytes, source: str) -> Pool:
     lines = data.splitlines(keepends=True)
     kept: list[bytes] = []
     records: list[dict] = []
     numbers: list[int] = []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         try:
             record = orjson.loads(line)
