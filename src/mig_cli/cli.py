@@ -178,9 +178,7 @@ def _graph_for(
 @app.command("build-graph")
 @reports_errors
 def build_graph_cmd(
-    pool: str = typer.Argument(
-        ..., help="Annotated pool (.jsonl, .jsonl.gz, .parquet, folder, -)."
-    ),
+    pool: str = POOL_ARG,
     output: str = typer.Option(..., "-o", "--output", help="Graph folder to write."),
     labels_field: str = LABELS_FIELD,
     preset: Preset = PRESET,
@@ -243,9 +241,7 @@ def _given_rows(pool: Pool, given: Pool) -> np.ndarray:
 @app.command("sample")
 @reports_errors
 def sample_cmd(
-    pool: str = typer.Argument(
-        ..., help="Annotated pool (.jsonl, .jsonl.gz, .parquet, folder, -)."
-    ),
+    pool: str = POOL_ARG,
     k: str = typer.Option(..., "-k", help="How many: a count (5000), fraction (0.05) or 5%."),
     output: str = typer.Option(
         None,
@@ -377,7 +373,7 @@ def _fmt(value: float, digits: int = 2) -> str:
 @reports_errors
 def stats_cmd(
     pools: list[str] = typer.Argument(
-        ..., metavar="POOL...", help="One or more annotated pools or subsets."
+        ..., metavar="POOL", help="One or more annotated pools or subsets."
     ),
     graph_dir: str = typer.Option(
         None, "--graph", help="Label graph; without it, labels are independent nodes."
