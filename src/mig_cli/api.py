@@ -107,17 +107,23 @@ def select(
     model = mig_vectors(annotations, graph, prop_weight=prop_weight, norm=norm)
     start = None
     if given is not None and len(given.scores):
-        start = state_of(given, graph, prop_weight=prop_weight, norm=norm)
+        start = state_of(given, graph, prop_weight=prop_weight, norm=norm, p=model.p)
     return MigSampler(phi, gain, backend).select(model.u, k, start=start, exclude=exclude)
 
 
 def state_of(
-    annotations: Annotations, graph: LabelGraph, *, prop_weight: float = 1.0, norm: bool = False
+    annotations: Annotations,
+    graph: LabelGraph,
+    *,
+    prop_weight: float = 1.0,
+    norm: bool = False,
+    p: sp.csr_matrix | None = None,
 ) -> np.ndarray:
-    """X = sum of u_i over all records."""
+    """X = sum of u_i over all records (`p`: the propagation matrix, when already built)."""
     indptr, ids = annotations.labels.encode(graph.labels)
     v = record_vectors(indptr, ids, annotations.scores, graph.num_nodes, norm)
-    p = propagation_matrix(graph.weight_matrix(), prop_weight)
+    if p is None:
+        p = propagation_matrix(graph.weight_matrix(), prop_weight)
     total = np.asarray(v.sum(axis=0)).ravel()
     return np.asarray(p.T @ total).ravel()
 
