@@ -120,12 +120,23 @@ def state_of(
     p: sp.csr_matrix | None = None,
 ) -> np.ndarray:
     """X = sum of u_i over all records (`p`: the propagation matrix, when already built)."""
+    return _encoded_state(annotations, graph, prop_weight, norm, p)[1]
+
+
+def _encoded_state(
+    annotations: Annotations,
+    graph: LabelGraph,
+    prop_weight: float,
+    norm: bool,
+    p: sp.csr_matrix | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The records' node ids (flat, as `LabelColumn.encode` gives them) and X."""
     indptr, ids = annotations.labels.encode(graph.labels)
     v = record_vectors(indptr, ids, annotations.scores, graph.num_nodes, norm)
     if p is None:
         p = propagation_matrix(graph.weight_matrix(), prop_weight)
     total = np.asarray(v.sum(axis=0)).ravel()
-    return np.asarray(p.T @ total).ravel()
+    return ids, np.asarray(p.T @ total).ravel()
 
 
 @dataclass
@@ -169,9 +180,8 @@ def pool_stats(
     labels = annotations.labels
     n = len(labels)
     vocab, counts = labels.vocabulary()
-    indptr, ids = labels.encode(graph.labels)
+    ids, x = _encoded_state(annotations, graph, prop_weight, norm)
     covered = int(np.unique(ids).size)
-    x = state_of(annotations, graph, prop_weight=prop_weight, norm=norm)
     total = counts.sum()
     if len(vocab) > 1 and total > 0:
         p = counts[counts > 0] / total
