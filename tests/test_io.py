@@ -25,7 +25,6 @@ from mig_cli.io import (
     read_table,
     write_graph,
     write_pool_rows,
-    write_records,
     write_table,
 )
 
@@ -78,7 +77,9 @@ def test_pool_rows_round_trip_all_formats(tmp_path):
 def test_records_and_tables_round_trip(tmp_path):
     records = [{"id": "a", "labels": ["x"], "score": 1.5}, {"id": "b", "labels": [], "score": 0.0}]
     for name in ("r.jsonl", "r.jsonl.gz", "r.parquet"):
-        write_records(records, str(tmp_path / name))
+        writer = AnnotatedWriter(str(tmp_path / name))
+        writer.write(records)
+        writer.close()
         assert list(read_pool(str(tmp_path / name)).rows()) == records
     table = {"row": [3, 1], "id": ["a", None], "rank": [1, 2], "gain": [2.5, 1.0]}
     for name in ("t.csv", "t.tsv", "t.parquet", "t.jsonl"):

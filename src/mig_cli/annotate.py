@@ -126,7 +126,7 @@ def run_annotation(
         for index, batch in _batches(rows, batch_size):
             entry = results[index]
             values = iter(entry["values"])
-            skipped_rows = {int(r) for r, _ in entry["skipped"]}
+            reasons = {int(row): reason for row, reason in entry["skipped"]}
             out = []
             for raw in batch:
                 report.rows += 1
@@ -136,9 +136,8 @@ def run_annotation(
                 record = dict(raw.record)
                 record[annotator.field] = next(values)
                 out.append(record)
-                if raw.row in skipped_rows:
-                    reason = next(r for row, r in entry["skipped"] if int(row) == raw.row)
-                    report.skipped.append((raw.line, reason))
+                if raw.row in reasons:
+                    report.skipped.append((raw.line, reasons[raw.row]))
                 else:
                     report.annotated += 1
             writer.write(out)

@@ -17,8 +17,6 @@ from .fields import get_path
 from .labels import normalize_labels
 from .scorers import LengthScorer
 
-TEXT_MODES = ("first-user", "all-user", "all")
-
 
 class _TextSource:
     """Finds the text of each record; bad records become `Skipped`."""

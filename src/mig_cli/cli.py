@@ -126,9 +126,12 @@ def _phi(phi: PhiName, a: float, b: float, lam: float):
         raise typer.BadParameter(str(exc), param_hint=hint) from None
 
 
-def _read(path: str, what: str = "reading") -> Pool:
+def _read(path: str, what: str = "reading", *, allow_empty: bool = False) -> Pool:
     with err_console.status(f"{what} {path}"):
-        return read_pool(path)
+        pool = read_pool(path)
+    if not allow_empty and len(pool) == 0:
+        raise DataError("the pool is empty", source=pool.source)
+    return pool
 
 
 def _annotations(pool: Pool, labels_field, score_field, preset) -> Annotations:
@@ -197,8 +200,6 @@ def build_graph_cmd(
     """
     started = time.perf_counter()
     data = _read(pool)
-    if len(data) == 0:
-        raise DataError("the pool is empty", source=data.source)
     _, lf, _ = resolve_fields(preset.value if preset else None, labels_field, None)
     labels = read_labels(data, lf)
     graph = _graph_for(
@@ -287,14 +288,12 @@ def sample_cmd(
     started = time.perf_counter()
     phi_fn = _phi(phi, phi_a, phi_b, phi_lambda)
     data = _read(pool)
-    if len(data) == 0:
-        raise DataError("the pool is empty", source=data.source)
     count = parse_k(k, len(data))
     ann = _annotations(data, labels_field, score_field, preset)
     exclude = None
     given_ann = None
     if given:
-        given_pool = _read(given, "reading given")
+        given_pool = _read(given, "reading given", allow_empty=True)
         if len(given_pool):
             given_ann = _annotations(given_pool, labels_field, score_field, preset)
             exclude = _given_rows(data, given_pool)
@@ -401,8 +400,6 @@ def stats_cmd(
     inputs = []
     for path in pools:
         data = _read(path)
-        if len(data) == 0:
-            raise DataError("the pool is empty", source=data.source)
         inputs.append((path, _annotations(data, labels_field, score_field, preset)))
     if graph_dir:
         graph = read_graph(graph_dir)

@@ -30,10 +30,6 @@ def get_path(record: Any, path: str, default: Any = _MISSING) -> Any:
     return value
 
 
-def has_path(record: Any, path: str) -> bool:
-    return get_path(record, path, None) is not None
-
-
 @dataclass(frozen=True)
 class Preset:
     """Where an annotated pool keeps its labels and its score."""

@@ -34,9 +34,6 @@ class LabelGraph:
         """Undirected edges (each stored in both directions)."""
         return len(self.sources) // 2
 
-    def index(self) -> dict[str, int]:
-        return {label: i for i, label in enumerate(self.labels)}
-
     def weight_matrix(self) -> sp.csr_matrix:
         """Off-diagonal weights W as an M x M CSR matrix (float64)."""
         m = self.num_nodes

@@ -254,25 +254,6 @@ def write_pool_rows(pool: Pool, rows: Sequence[int], path: str) -> None:
                 fh.write(line)
 
 
-def write_records(records: Sequence[dict], path: str, *, lines: Sequence[bytes] | None = None):
-    """Write records as JSONL / JSONL.gz / Parquet (format by extension)."""
-    fmt = output_format(path)
-    if fmt == "parquet":
-        table = _records_table(list(records), path)
-        with atomic_path(path) as tmp:
-            pq.write_table(table, tmp)
-        return
-    payload = lines if lines is not None else [record_line(r) for r in records]
-    if path == STDIN:
-        sys.stdout.buffer.writelines(payload)
-        sys.stdout.flush()
-        return
-    with atomic_path(path) as tmp:
-        opener = gzip.open if fmt == "jsonl.gz" else open
-        with opener(tmp, "wb") as fh:
-            fh.writelines(payload)
-
-
 def write_table(rows: dict[str, Sequence], path: str) -> None:
     """A small table (ranking) as .csv, .tsv, .parquet or .jsonl by extension."""
     name = path.lower()

@@ -189,6 +189,3 @@ class TopScoreSampler:
         rows = eligible_rows(len(scores), k, exclude)
         order = rows[np.lexsort((rows, -scores[rows]))][:k]
         return Selection(order, scores[order].astype(np.float64))
-
-
-METHODS = ("mig", "random", "top-score")
