@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check mig_cli tests scripts
+	$(BIN)/ruff format --check mig_cli tests scripts
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_sample.py

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from mig_cli.graph import similarity_edges  # noqa: E402
+from mig_cli.selection.graph import similarity_edges  # noqa: E402
 
 
 def main() -> None:

@@ -34,13 +34,13 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from mig_cli import kernels  # noqa: E402
-from mig_cli.annotations import Annotations, LabelColumn  # noqa: E402
-from mig_cli.api import mig_vectors  # noqa: E402
-from mig_cli.graph import LabelGraph  # noqa: E402
-from mig_cli.io import write_graph  # noqa: E402
-from mig_cli.phi import PowPhi  # noqa: E402
-from mig_cli.sampler import MigSampler  # noqa: E402
+from mig_cli.records.annotations import Annotations, LabelColumn  # noqa: E402
+from mig_cli.records.graph_files import write_graph  # noqa: E402
+from mig_cli.records.label_graph import LabelGraph  # noqa: E402
+from mig_cli.selection import kernels  # noqa: E402
+from mig_cli.selection.phi import PowPhi  # noqa: E402
+from mig_cli.selection.sampler import MigSampler  # noqa: E402
+from mig_cli.selection.selection import mig_vectors  # noqa: E402
 
 M = 4531
 

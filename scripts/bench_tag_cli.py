@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from mig_cli.chat import conversation, select_text  # noqa: E402
-from mig_cli.embed import Embedder  # noqa: E402
+from mig_cli.annotate.embedding import Embedder  # noqa: E402
+from mig_cli.records.chat import conversation, select_text  # noqa: E402
 
 
 def run_cli(pool: Path, out: Path) -> float:

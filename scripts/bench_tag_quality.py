@@ -34,9 +34,9 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from mig_cli.chat import conversation, select_text  # noqa: E402
-from mig_cli.embed import Embedder  # noqa: E402
-from mig_cli.taggers import TaxonomyTagger, load_taxonomy  # noqa: E402
+from mig_cli.annotate.embedding import Embedder  # noqa: E402
+from mig_cli.annotate.taggers import TaxonomyTagger, load_taxonomy  # noqa: E402
+from mig_cli.records.chat import conversation, select_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"

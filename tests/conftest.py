@@ -39,8 +39,8 @@ def tiny_pool(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def tiny_graph(tmp_path: Path) -> Path:
-    from mig_cli.graph import LabelGraph
-    from mig_cli.io import write_graph
+    from mig_cli.records.graph_files import write_graph
+    from mig_cli.records.label_graph import LabelGraph
 
     src = np.array([0, 2, 1, 3], dtype=np.int64)
     dst = np.array([2, 0, 3, 1], dtype=np.int64)

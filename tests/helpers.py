@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mig_cli.annotations import Annotations, LabelColumn
-from mig_cli.graph import LabelGraph
+from mig_cli.records.annotations import Annotations, LabelColumn
+from mig_cli.records.label_graph import LabelGraph
 
 
 def random_problem(seed: int, n: int, m: int, *, duplicates: int = 5, zero_scores: int = 3):

@@ -1,0 +1,353 @@
+"""Embedding taggers: label records with the closest entries of a tag vocabulary.
+
+`VocabTagger` embeds a tag list once and, for each text, keeps the `top_k` tags whose cosine
+similarity reaches `min_similarity`, best first (ties by vocabulary order). A tag may be listed
+several times with different match texts; its similarity is then the best over them.
+
+`TaxonomyTagger` is the offline default: no network and no user vocabulary. It matches against
+the bundled taxonomy `data/taxonomy.tsv`: ~610 intent-like tags in the spirit of InsTag ("sql
+query", "arithmetic word problem", "character role play", "web search", "email drafting",
+"doxxing", ...) in 17 domains (coding, mathematics, reasoning, writing, language, knowledge,
+role play, tool use, advice, opinion, safety, conversation, business, data processing,
+education, entertainment, planning), each row embedded as "tag: description" (a tag may have
+several rows). For one text it:
+
+1. scores every tag by cosine similarity (best over the tag's rows);
+2. applies the cues of `data/cues.tsv`, regexes for what a sentence embedding blurs:
+   - framing cues ("Imagine you are...", "Roleplay as...", "Write an email...", a tool list)
+     keep their tag and decide the domain;
+   - always-on cues ("steal", "blackmail", "kidnap", "without getting caught") keep their
+     safety tag whatever the topic;
+   - gates: tags named after common words (python, java, swift, go, rust...) are only kept
+     when the language is named next to a programming word ("Python script", "in C++"), so
+     "Taylor Swift" or "a python snake" get no coding tag;
+   - context cues ("$" or "%" in a maths problem, "SQL" in a coding request) fire only when
+     one of the text's best tags lies in the cue's domains;
+   a fired cue adds `cue_bonus` to its tag's score and its tag is always kept
+   (`use_cues=False` turns all of this off: embedding similarity alone);
+3. keeps up to `top_k` tags (ranked with the bonus) scoring at least `min_similarity` and
+   within `margin` of the best similarity before any bonus, then any fired cue tags; the best
+   tag is always kept, so every non-blank text gets labels (MIG gives unlabelled records no
+   gain);
+4. puts a domain first (`domain_tag=True`): the framing cue's, else the domain with the
+   highest summed score over the kept tags. It is a coarse label shared by many records.
+
+Examples with the bundled model: "Imagine you are a medieval knight. Describe your daily
+training." -> ["role play", "medieval history", "character role play", "workout plan"];
+"Create a Python script to rename all files in a folder." -> ["coding", "python programming",
+"file operation"]; a GSM8K question -> ["mathematics", "arithmetic word problem", ...].
+
+Limits: tags are only as good as the embedding model (the default all-MiniLM-L6-v2 is
+English-only, reads at most 256 word pieces and ranks by topic more than by task, which the
+cues only partly correct); cues are English; a text far from every tag still gets its nearest,
+possibly loose, tag; the taxonomy is fixed (use `VocabTagger` with your own list for another
+one). The first call embeds the ~630 taxonomy rows (about 10 s on 2 CPU cores). Measured
+quality and speed: benchmarks/TAGGING.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+Embed = Callable[[list[str]], np.ndarray]
+
+_DATA = "data"
+CUE_CHARS = 2000  # cues read the start of a text (the model itself reads ~1,000 characters)
+_DOMAIN_PREFIX = "## domain:"
+
+
+class VocabTagger:
+    """Tag texts with the closest tags of a vocabulary, by embedding similarity.
+
+    `embed` maps a list of texts to unit float32 rows (e.g. `Embedder().encode`). `texts`,
+    when given, are the strings embedded for the tags (one per entry of `tags`; a tag may
+    repeat with another text); by default the tags themselves are embedded. The vocabulary is
+    embedded once, on first use, with `tag_embed` when given (e.g. through an on-disk cache).
+    """
+
+    name = "vocab"
+
+    def __init__(
+        self,
+        embed: Embed,
+        tags: Sequence[str],
+        texts: Sequence[str] | None = None,
+        *,
+        top_k: int = 3,
+        min_similarity: float = 0.3,
+        tag_embed: Embed | None = None,
+    ) -> None:
+        tags = [str(t) for t in tags]
+        if not tags:
+            raise ValueError("the tag vocabulary is empty")
+        if texts is not None and len(texts) != len(tags):
+            raise ValueError(f"{len(tags)} tags but {len(texts)} match texts")
+        if top_k < 1:
+            raise ValueError(f"top_k must be at least 1, not {top_k}")
+        self.embed = embed
+        self.tag_embed = tag_embed or embed
+        self.top_k = int(top_k)
+        self.min_similarity = float(min_similarity)
+        self.tags: list[str] = list(dict.fromkeys(tags))
+        index = {t: i for i, t in enumerate(self.tags)}
+        rows = np.array([index[t] for t in tags], dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        match = list(texts) if texts is not None else tags
+        self._texts = [str(match[i]) for i in order]
+        self._group_starts = np.searchsorted(rows[order], np.arange(len(self.tags)))
+        self._plain = len(self.tags) == len(tags)
+        self._matrix: np.ndarray | None = None
+
+    def _tag_matrix(self) -> np.ndarray:
+        if self._matrix is None:
+            vecs = np.asarray(self.tag_embed(self._texts), dtype=np.float32)
+            if vecs.ndim != 2 or vecs.shape[0] != len(self._texts):
+                raise ValueError(
+                    f"embed returned shape {vecs.shape} for {len(self._texts)} tag texts"
+                )
+            self._matrix = np.ascontiguousarray(vecs.T)
+        return self._matrix
+
+    def similarities(self, texts: Sequence[str]) -> np.ndarray:
+        """Cosine similarity of every text to every tag: float32, shape (len(texts), tags)."""
+        matrix = self._tag_matrix()
+        if not texts:
+            return np.zeros((0, len(self.tags)), dtype=np.float32)
+        vecs = np.asarray(self.embed(list(texts)), dtype=np.float32)
+        if vecs.ndim != 2 or vecs.shape != (len(texts), matrix.shape[0]):
+            raise ValueError(f"embed returned shape {vecs.shape} for {len(texts)} texts")
+        sims = vecs @ matrix
+        if self._plain:
+            return sims
+        return np.maximum.reduceat(sims, self._group_starts, axis=1)
+
+    def tag_batch(self, texts: Sequence[str]) -> list[list[str]]:
+        """Tags for each text, best first; a blank text gets []."""
+        out: list[list[str]] = [[] for _ in texts]
+        keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+        if not keep:
+            return out
+        kept = [texts[i] for i in keep]
+        for i, tags in zip(keep, self.select(self.similarities(kept), kept), strict=True):
+            out[i] = tags
+        return out
+
+    def select(self, sims: np.ndarray, texts: Sequence[str]) -> list[list[str]]:
+        """Tags from precomputed `similarities(texts)` (one row per text)."""
+        return [self._select(row, text) for row, text in zip(sims, texts, strict=True)]
+
+    def _select(self, sims: np.ndarray, text: str) -> list[str]:
+        order = _ranked(sims, self.top_k)
+        return [self.tags[j] for j in order if sims[j] >= self.min_similarity]
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A surface pattern for `tag`.
+
+    `kind` is "framing" (always active; sets the record's domain), "always" (always active),
+    "gate" (the tag is only kept when the pattern matches) or "context" (active only when one
+    of the text's best tags, the cue's own aside, lies in `domains`).
+    """
+
+    tag: str
+    kind: str
+    domains: frozenset[str]
+    pattern: re.Pattern[str]
+
+
+class TaxonomyTagger(VocabTagger):
+    """The offline default tagger over the bundled taxonomy (see the module docstring)."""
+
+    name = "taxonomy"
+
+    def __init__(
+        self,
+        embed: Embed,
+        *,
+        top_k: int = 3,
+        min_similarity: float = 0.25,
+        margin: float = 0.1,
+        cue_bonus: float = 0.15,
+        domain_tag: bool = True,
+        use_cues: bool = True,
+        tag_embed: Embed | None = None,
+    ) -> None:
+        tags, texts = load_taxonomy()
+        super().__init__(
+            embed, tags, texts, top_k=top_k, min_similarity=min_similarity, tag_embed=tag_embed
+        )
+        self.margin = float(margin)
+        self.cue_bonus = float(cue_bonus)
+        self.domain_tag = bool(domain_tag)
+        domains = load_taxonomy_domains()
+        self.domain_of = [domains[t] for t in self.tags]
+        index = {t: i for i, t in enumerate(self.tags)}
+        cues = [(index[c.tag], c) for c in load_cues() if c.tag in index] if use_cues else []
+        self._gates = [(j, c.pattern) for j, c in cues if c.kind == "gate"]
+        self._framing = [(j, c.pattern) for j, c in cues if c.kind == "framing"]
+        self._always = [(j, c.pattern) for j, c in cues if c.kind == "always"]
+        self._context = [(j, c) for j, c in cues if c.kind == "context"]
+
+    def _select(self, sims: np.ndarray, text: str) -> list[str]:
+        text = text[:CUE_CHARS]
+        base = sims
+        fired: list[int] = []
+        if self._gates:
+            base = sims.copy()
+            for j, pattern in self._gates:
+                if pattern.search(text):
+                    fired.append(j)
+                else:
+                    base[j] = -np.inf
+        framing = [j for j, pattern in self._framing if j not in fired and pattern.search(text)]
+        fired += framing
+        fired += [j for j, pattern in self._always if j not in fired and pattern.search(text)]
+        if self._context:
+            top = _ranked(base, 4)
+            for j, cue in self._context:
+                if j in fired:
+                    continue
+                near = {self.domain_of[i] for i in top if i != j}
+                if cue.domains & near and cue.pattern.search(text):
+                    fired.append(j)
+        scores = base
+        if fired:
+            scores = base.copy()
+            scores[fired] += self.cue_bonus
+        order = _ranked(scores, self.top_k)
+        floor = max(self.min_similarity, float(base.max()) - self.margin)
+        chosen = [j for j in order if scores[j] >= floor] or [int(order[0])]
+        chosen += [j for j in sorted(fired, key=lambda j: -scores[j]) if j not in chosen]
+        tags = [self.tags[j] for j in chosen]
+        if self.domain_tag:
+            domain = self._domain(chosen, scores, framing)
+            tags = [domain, *(t for t in tags if t != domain)]
+        return tags
+
+    def _domain(self, chosen: list[int], scores: np.ndarray, framing: list[int]) -> str:
+        """The first framing cue's domain, else the domain with the highest summed score."""
+        if framing:
+            return self.domain_of[framing[0]]
+        totals: dict[str, float] = {}
+        for j in chosen:
+            totals[self.domain_of[j]] = totals.get(self.domain_of[j], 0.0) + float(scores[j])
+        return max(totals, key=lambda d: totals[d])
+
+
+def _ranked(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, best first, ties to the lower index."""
+    k = min(k, scores.shape[0])
+    if k * 4 < scores.shape[0]:
+        part = np.argpartition(-scores, k - 1)[:k]
+        cut = scores[part].min()
+        cand = np.flatnonzero(scores >= cut)
+    else:
+        cand = np.arange(scores.shape[0])
+    return cand[np.lexsort((cand, -scores[cand]))][:k]
+
+
+def _read_bundled(name: str) -> str:
+    return resources.files("mig_cli.annotate").joinpath(_DATA, name).read_text(encoding="utf-8")
+
+
+def _taxonomy_rows() -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    domain = "general"
+    for n, raw in enumerate(_read_bundled("taxonomy.tsv").splitlines(), 1):
+        line = raw.strip()
+        if line.lower().startswith(_DOMAIN_PREFIX):
+            domain = line[len(_DOMAIN_PREFIX) :].strip()
+            continue
+        if not line or line.startswith("#"):
+            continue
+        tag, sep, desc = raw.partition("\t")
+        if not sep or not tag.strip():
+            raise ValueError(f"taxonomy.tsv:{n}: expected 'tag<TAB>description'")
+        rows.append((tag.strip(), desc.strip(), domain))
+    return rows
+
+
+def load_taxonomy() -> tuple[list[str], list[str]]:
+    """The bundled taxonomy as (tags, match texts "tag: description"), one entry per row.
+
+    A tag can appear on several rows (several descriptions of one intent).
+    """
+    rows = _taxonomy_rows()
+    return [t for t, _, _ in rows], [f"{t}: {d}" if d else t for t, d, _ in rows]
+
+
+def load_taxonomy_domains() -> dict[str, str]:
+    """Domain (coarse tag) of every tag of the bundled taxonomy."""
+    return {t: d for t, _, d in _taxonomy_rows()}
+
+
+def load_cues() -> list[Cue]:
+    """The bundled cues (`data/cues.tsv`; its header explains the format)."""
+    fragments: dict[str, str] = {}
+    cues = []
+    for n, raw in enumerate(_read_bundled("cues.tsv").splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        parts = [p.strip() for p in raw.split("\t")]
+        if raw.startswith("@") and len(parts) == 2:
+            fragments[parts[0][1:]] = parts[1]
+            continue
+        if len(parts) != 3:
+            raise ValueError(f"cues.tsv:{n}: expected 'tag<TAB>kind<TAB>regex'")
+        tag, kind, regex = parts
+        for name, fragment in fragments.items():
+            regex = regex.replace("{" + name + "}", fragment)
+        if kind in ("*", "+", "gate"):
+            name = {"*": "framing", "+": "always", "gate": "gate"}[kind]
+            cue = Cue(tag, name, frozenset(), re.compile(regex, re.IGNORECASE))
+        else:
+            domains = frozenset(d.strip() for d in kind.split(","))
+            cue = Cue(tag, "context", domains, re.compile(regex, re.IGNORECASE))
+        cues.append(cue)
+    return cues
+
+
+def taxonomy_fingerprint() -> str:
+    """A short hash of the bundled taxonomy and cues, to record with tagged output."""
+    digest = hashlib.sha1()
+    for name in ("taxonomy.tsv", "cues.tsv"):
+        digest.update(_read_bundled(name).encode("utf-8"))
+    return digest.hexdigest()[:12]
+
+
+def read_vocab_text(text: str) -> list[str]:
+    """Parse a tag vocabulary: a JSON list of strings, or one tag per line.
+
+    In the line form blank lines and lines starting with '#' are ignored and surrounding
+    whitespace is stripped. Repeats are kept in first-seen order only once. Raises ValueError
+    when the text holds no tag or is a JSON value other than a list of strings.
+    """
+    stripped = text.strip()
+    if stripped.startswith(("[", "{", '"')):
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"vocabulary looks like JSON but does not parse: {exc}") from exc
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("a JSON vocabulary must be a list of strings")
+        tags = [v.strip() for v in value if v.strip()]
+    else:
+        tags = [
+            line.strip()
+            for line in text.splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        ]
+    if not tags:
+        raise ValueError("the vocabulary holds no tag (one per line, or a JSON list of strings)")
+    return list(dict.fromkeys(tags))
+
+
+TAGGERS: dict[str, type[VocabTagger]] = {"taxonomy": TaxonomyTagger, "vocab": VocabTagger}

@@ -1,0 +1,127 @@
+"""What `mig tag` and `mig score` share: enums, options, the LLM client, the annotation run."""
+
+from __future__ import annotations
+
+import time
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from ..annotate.engine import AnnotationReport, run_annotation
+from ..records.rows import count_rows
+from .common import err_console, progress
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
+
+
+class TaggerName(str, Enum):
+    taxonomy = "taxonomy"
+    vocab = "vocab"
+    llm = "llm"
+    field = "field"
+
+
+class ScorerName(str, Enum):
+    length = "length"
+    tagnum = "tagnum"
+    llm = "llm"
+    field = "field"
+
+
+class TextMode(str, Enum):
+    first_user = "first-user"
+    all_user = "all-user"
+    all = "all"
+
+
+class Endpoint(str, Enum):
+    chat = "chat"
+    completions = "completions"
+
+
+TEXT = typer.Option(
+    TextMode.first_user,
+    "--text",
+    help="What is read: the first user turn, all user turns, or the whole conversation.",
+)
+TEXT_FIELD = typer.Option(
+    None,
+    "--text-field",
+    help="Field (dotted path) holding the text, when it is not in a usual chat shape.",
+)
+MAX_CHARS = typer.Option(200_000, "--max-chars", min=1, help="Skip records whose text is longer.")
+BATCH = typer.Option(None, "--batch-size", min=1, help="Rows per batch (and per checkpoint).")
+STRICT = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping.")
+RESTART = typer.Option(False, "--restart", help="Ignore a checkpoint left by an earlier run.")
+BASE_URL = typer.Option(DEFAULT_BASE_URL, "--base-url", help="OpenAI-compatible server (llm).")
+API_KEY_ENV = typer.Option(
+    "OPENAI_API_KEY",
+    "--api-key-env",
+    help="Environment variable holding the API key (llm); the key is never printed or written.",
+)
+CONCURRENCY = typer.Option(8, "--concurrency", min=1, help="Parallel requests (llm).")
+TIMEOUT = typer.Option(60.0, "--timeout", min=0.1, help="Seconds per request (llm).")
+RETRIES = typer.Option(5, "--max-retries", min=0, help="Retries on 429, 5xx, timeouts (llm).")
+
+
+def llm_client(base_url: str, model: str | None, api_key_env: str, timeout: float, retries: int):
+    from ..annotate.llm.client import OpenAIClient, api_key_from_env
+
+    if not model:
+        raise typer.BadParameter(
+            "the llm backend needs --model (the served model's name)", param_hint="'--model'"
+        )
+    try:
+        return OpenAIClient(
+            base_url,
+            model,
+            api_key=api_key_from_env(api_key_env),
+            timeout=timeout,
+            max_retries=retries,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--base-url'") from None
+
+
+def run_stage(
+    pool: str, output: str, annotator, batch_size: int, strict: bool, restart: bool, what: str
+) -> AnnotationReport:
+    if output != "-" and pool != "-" and Path(output).resolve() == Path(pool).resolve():
+        raise typer.BadParameter("the output must not overwrite the input", param_hint="'-o'")
+    started = time.perf_counter()
+    total = count_rows(pool) if pool != "-" else None
+    with progress() as bar:
+        task = bar.add_task(what, total=total)
+        report = run_annotation(
+            pool,
+            output,
+            annotator,
+            batch_size=batch_size,
+            strict=strict,
+            restart=restart,
+            on_rows=lambda n: bar.advance(task, n),
+        )
+    if report.discarded_checkpoint:
+        err_console.print(
+            "[yellow]Warning:[/] a checkpoint from a different run (the input or the options "
+            "changed) was discarded; every row was annotated anew"
+        )
+    where = "stdout" if output == "-" else output
+    note = f"{report.annotated:,} of {report.rows:,} records annotated -> {where}"
+    if report.resumed_rows:
+        note += f" ({report.resumed_rows:,} rows resumed from a checkpoint)"
+    err_console.print(f"{note} in {time.perf_counter() - started:.1f}s")
+    problems = report.problems
+    if problems:
+        shown = "; ".join(f"line {line}: {reason}" for line, reason in problems[:5])
+        more = f" (and {len(problems) - 5:,} more)" if len(problems) > 5 else ""
+        err_console.print(
+            f"[yellow]Warning:[/] {len(report.skipped):,} records skipped, "
+            f"{len(report.dropped):,} unreadable lines left out: {shown}{more}",
+            markup=True,
+        )
+    unusable = getattr(annotator, "unusable", 0)
+    if unusable:
+        err_console.print(f"[yellow]Warning:[/] {unusable:,} unusable model replies in this run")
+    return report

@@ -1,0 +1,122 @@
+"""`mig score`: add a quality score to every record (resumable)."""
+
+from __future__ import annotations
+
+import typer
+
+from ..annotate.scoring import (
+    FieldScoreAnnotator,
+    LengthScoreAnnotator,
+    LLMScoreAnnotator,
+    TagNumScoreAnnotator,
+)
+from ..annotate.text import text_source
+from .annotation import (
+    API_KEY_ENV,
+    BASE_URL,
+    BATCH,
+    CONCURRENCY,
+    MAX_CHARS,
+    RESTART,
+    RETRIES,
+    STRICT,
+    TEXT,
+    TEXT_FIELD,
+    TIMEOUT,
+    Endpoint,
+    ScorerName,
+    TextMode,
+    llm_client,
+    run_stage,
+)
+from .common import config_option, reports_errors
+
+
+@reports_errors
+def score_cmd(
+    pool: str = typer.Argument(
+        ...,
+        metavar="POOL",
+        help="Pool to score (.jsonl, .jsonl.gz, .parquet, a datasets folder, or - for stdin).",
+    ),
+    output: str = typer.Option(
+        ..., "-o", "--output", help="Output (.jsonl, .jsonl.gz, .parquet; '-' = stdout)."
+    ),
+    scorer: ScorerName = typer.Option(
+        None,
+        "--scorer",
+        help="length, tagnum, llm or field [default: length; field with --preset].",
+    ),
+    preset: str = typer.Option(
+        None,
+        "--preset",
+        help="'xsample': score = mean over turns of deita quality x complexity (annotation.deita).",
+    ),
+    from_field: str = typer.Option(None, "--from", help="Field to copy (--scorer field)."),
+    labels_field: str = typer.Option("labels", "--labels-field", help="Labels (tagnum)."),
+    field: str = typer.Option("score", "--field", help="Field the score is written to."),
+    model: str = typer.Option(None, "--model", help="Served judge model name (llm)."),
+    endpoint: Endpoint = typer.Option(
+        Endpoint.chat,
+        "--endpoint",
+        help="chat completions, or raw completions for served scorer models (llm).",
+    ),
+    top_logprobs: int = typer.Option(
+        20,
+        "--top-logprobs",
+        min=0,
+        help="Log-probabilities asked per rating; 0 = read the digit from the text.",
+    ),
+    text: TextMode = TEXT,
+    text_field: str = TEXT_FIELD,
+    max_chars: int = MAX_CHARS,
+    batch_size: int = BATCH,
+    strict: bool = STRICT,
+    restart: bool = RESTART,
+    base_url: str = BASE_URL,
+    api_key_env: str = API_KEY_ENV,
+    concurrency: int = CONCURRENCY,
+    timeout: float = TIMEOUT,
+    max_retries: int = RETRIES,
+    config: str = config_option(),
+) -> None:
+    """Add a quality score to every record (resumable: re-run the same command after a crash).
+
+    \b
+    Examples:
+      mig score tagged.jsonl -o annotated.jsonl                  # log-length of the answers
+      mig score tagged.jsonl -o annotated.jsonl --scorer tagnum  # InsTag complexity proxy
+      mig score tagged.jsonl -o annotated.jsonl --scorer llm --model judge \\
+          --base-url http://localhost:8000/v1 --endpoint completions
+      mig score xsample-pool.jsonl -o annotated.jsonl --preset xsample
+    """
+    if preset not in (None, "xsample"):
+        raise typer.BadParameter("the only preset is 'xsample'", param_hint="'--preset'")
+    chosen = scorer or (ScorerName.field if (preset or from_field) else ScorerName.length)
+    source = text_source(text.value, text_field, max_chars)
+    default_batch = 4096
+    if chosen == ScorerName.field:
+        path = from_field or ("annotation.deita" if preset == "xsample" else None)
+        if not path:
+            raise typer.BadParameter("--scorer field needs --from PATH", param_hint="'--from'")
+        annotator = FieldScoreAnnotator(path, field, preset)
+    elif chosen == ScorerName.tagnum:
+        annotator = TagNumScoreAnnotator(labels_field, field)
+    elif chosen == ScorerName.llm:
+        from ..annotate.llm.annotators import LLMScorer
+
+        client = llm_client(base_url, model, api_key_env, timeout, max_retries)
+        judge = LLMScorer(
+            client, endpoint=endpoint.value, concurrency=concurrency, top_logprobs=top_logprobs
+        )
+        settings = {
+            "model": model,
+            "base_url": base_url,
+            "endpoint": endpoint.value,
+            "top_logprobs": top_logprobs,
+        }
+        annotator = LLMScoreAnnotator(judge, source, settings, field)
+        default_batch = 64
+    else:
+        annotator = LengthScoreAnnotator(source, field)
+    run_stage(pool, output, annotator, batch_size or default_batch, strict, restart, "scoring")

@@ -1,0 +1,123 @@
+"""`mig stats`: compare pools and subsets side by side."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import typer
+
+from ..records.graph_files import read_graph
+from ..selection.graph import graph_without_edges
+from ..selection.stats import pool_stats
+from .common import config_option, reports_errors
+from .options import (
+    LABELS_FIELD,
+    NORM,
+    PHI,
+    PHI_A,
+    PHI_B,
+    PHI_LAMBDA,
+    PRESET,
+    PROP_WEIGHT,
+    SCORE_FIELD,
+    PhiName,
+    Preset,
+    annotations_of,
+    phi_from_options,
+    read_input,
+)
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+@reports_errors
+def stats_cmd(
+    pools: list[str] = typer.Argument(
+        ..., metavar="POOL", help="One or more annotated pools or subsets."
+    ),
+    graph_dir: str = typer.Option(
+        None, "--graph", help="Label graph; without it, labels are independent nodes."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    labels_field: str = LABELS_FIELD,
+    score_field: str = SCORE_FIELD,
+    preset: Preset = PRESET,
+    prop_weight: float = PROP_WEIGHT,
+    phi: PhiName = PHI,
+    phi_a: float = PHI_A,
+    phi_b: float = PHI_B,
+    phi_lambda: float = PHI_LAMBDA,
+    norm: bool = NORM,
+    top: int = typer.Option(5, "--top", min=0, help="How many top labels to list."),
+    config: str = config_option(),
+) -> None:
+    """Compare pools and subsets side by side: size, coverage, information, entropy, scores.
+
+    \b
+    Example:
+      mig stats pool.jsonl subset-mig.jsonl subset-random.jsonl --graph graph/
+    """
+    phi_fn = phi_from_options(phi, phi_a, phi_b, phi_lambda)
+    inputs = []
+    for path in pools:
+        data = read_input(path)
+        inputs.append((path, annotations_of(data, labels_field, score_field, preset)))
+    if graph_dir:
+        graph = read_graph(graph_dir)
+        graph_note = f"{graph_dir} ({graph.num_nodes:,} nodes, {graph.num_edges:,} edges)"
+    else:
+        union: dict[str, None] = {}
+        for _, ann in inputs:
+            union.update(dict.fromkeys(ann.labels.vocabulary()[0]))
+        graph = graph_without_edges(sorted(union))
+        graph_note = f"none: {graph.num_nodes:,} labels as independent nodes"
+    results = [
+        (path, pool_stats(ann, graph, phi=phi_fn, prop_weight=prop_weight, norm=norm, top=top))
+        for path, ann in inputs
+    ]
+    if as_json:
+        payload = {
+            "graph": graph_dir,
+            "nodes": graph.num_nodes,
+            "inputs": [{"path": p, **s.as_dict()} for p, s in results],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"mig stats (graph: {graph_note})", title_justify="left")
+    table.add_column("")
+    for path, _ in results:
+        table.add_column(path, justify="right", overflow="fold")
+    rows = [
+        ("records", lambda s: f"{s.records:,}"),
+        ("labelled records", lambda s: f"{s.labelled_records:,}"),
+        ("distinct labels", lambda s: f"{s.distinct_labels:,}"),
+        ("node coverage", lambda s: f"{s.node_coverage:.1%} ({s.covered_nodes:,})"),
+        ("information I(D)", lambda s: _fmt(s.information)),
+        ("label entropy (norm.)", lambda s: _fmt(s.label_entropy, 3)),
+        ("labels / record", lambda s: _fmt(s.labels_per_record)),
+        ("score mean", lambda s: _fmt(s.score_mean)),
+        (
+            "score p10 / p50 / p90",
+            lambda s: " / ".join(_fmt(v) for v in (s.score_p10, s.score_p50, s.score_p90)),
+        ),
+    ]
+    for name, fn in rows:
+        table.add_row(name, *[fn(s) for _, s in results])
+    for i in range(top):
+        table.add_row(
+            "top labels" if i == 0 else "",
+            *[
+                f"{s.top_labels[i][0]} ({s.top_labels[i][1]:,})" if i < len(s.top_labels) else ""
+                for _, s in results
+            ],
+        )
+    Console(width=max(100, 30 + 28 * len(results))).print(table)

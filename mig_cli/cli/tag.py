@@ -1,0 +1,145 @@
+"""`mig tag`: add intent labels to every record (resumable)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..annotate.labelling import FieldTagAnnotator, TextTagAnnotator
+from ..annotate.text import text_source
+from ..errors import DataError
+from .annotation import (
+    API_KEY_ENV,
+    BASE_URL,
+    BATCH,
+    CONCURRENCY,
+    MAX_CHARS,
+    RESTART,
+    RETRIES,
+    STRICT,
+    TEXT,
+    TEXT_FIELD,
+    TIMEOUT,
+    TaggerName,
+    TextMode,
+    llm_client,
+    run_stage,
+)
+from .common import cached_embed, config_option, reports_errors
+
+
+@reports_errors
+def tag_cmd(
+    pool: str = typer.Argument(
+        ...,
+        metavar="POOL",
+        help="Pool to label (.jsonl, .jsonl.gz, .parquet, a datasets folder, or - for stdin).",
+    ),
+    output: str = typer.Option(
+        ..., "-o", "--output", help="Output (.jsonl, .jsonl.gz, .parquet; '-' = stdout)."
+    ),
+    tagger: TaggerName = typer.Option(
+        TaggerName.taxonomy,
+        "--tagger",
+        help="taxonomy (offline default), vocab, llm, or field.",
+    ),
+    vocab: str = typer.Option(
+        None, "--vocab", help="Tag list for --tagger vocab: one per line, or a JSON list."
+    ),
+    top_k: int = typer.Option(3, "--top-k", min=1, help="Most tags kept per record."),
+    min_similarity: float = typer.Option(
+        None,
+        "--min-similarity",
+        help="Least cosine for a tag [default: 0.25 taxonomy, 0.3 vocab].",
+    ),
+    model: str = typer.Option(
+        None, "--model", help="Embedding model (taxonomy/vocab) or served LLM name (llm)."
+    ),
+    from_field: str = typer.Option(None, "--from", help="Field to copy (--tagger field)."),
+    field: str = typer.Option("labels", "--field", help="Field the labels are written to."),
+    cache_dir: str = typer.Option(
+        None,
+        "--cache-dir",
+        help="Tag-embedding cache [default: $MIG_CACHE_DIR or ~/.cache/mig].",
+    ),
+    text: TextMode = TEXT,
+    text_field: str = TEXT_FIELD,
+    max_chars: int = MAX_CHARS,
+    batch_size: int = BATCH,
+    strict: bool = STRICT,
+    restart: bool = RESTART,
+    base_url: str = BASE_URL,
+    api_key_env: str = API_KEY_ENV,
+    concurrency: int = CONCURRENCY,
+    timeout: float = TIMEOUT,
+    max_retries: int = RETRIES,
+    config: str = config_option(),
+) -> None:
+    """Add intent labels to every record (resumable: re-run the same command after a crash).
+
+    \b
+    Examples:
+      mig tag pool.jsonl -o tagged.jsonl
+      mig tag pool.jsonl -o tagged.jsonl --tagger vocab --vocab tags.txt --top-k 5
+      mig tag pool.jsonl -o tagged.jsonl --tagger llm --base-url http://localhost:8000/v1 \\
+          --model Qwen2.5-7B-Instruct --concurrency 16
+      mig tag pool.jsonl -o tagged.jsonl --tagger field --from meta.tags
+    """
+    source = text_source(text.value, text_field, max_chars)
+    if tagger == TaggerName.field:
+        if not from_field:
+            raise typer.BadParameter("--tagger field needs --from PATH", param_hint="'--from'")
+        annotator = FieldTagAnnotator(from_field, field)
+        default_batch = 4096
+    elif tagger == TaggerName.llm:
+        from ..annotate.llm.annotators import LLMTagger
+
+        client = llm_client(base_url, model, api_key_env, timeout, max_retries)
+        settings = {"model": model, "base_url": base_url}
+        annotator = TextTagAnnotator(
+            LLMTagger(client, concurrency=concurrency), "llm", source, settings, field
+        )
+        default_batch = 64
+    else:
+        from ..annotate.embedding import Embedder
+        from ..annotate.taggers import (
+            TaxonomyTagger,
+            VocabTagger,
+            read_vocab_text,
+            taxonomy_fingerprint,
+        )
+        from ..records.embedding_cache import EmbeddingCache
+
+        embedder = Embedder(model)
+        embed = embedder.encode
+        tag_embed = cached_embed(embedder, EmbeddingCache(cache_dir), "embedding the tags")
+        sim = min_similarity
+        settings = {"model": embedder.name, "top_k": top_k}
+        try:
+            if tagger == TaggerName.vocab:
+                if not vocab:
+                    raise typer.BadParameter(
+                        "--tagger vocab needs --vocab FILE", param_hint="'--vocab'"
+                    )
+                try:
+                    tags = read_vocab_text(Path(vocab).read_text(encoding="utf-8"))
+                except FileNotFoundError:
+                    raise DataError("no such file", source=vocab) from None
+                except (ValueError, UnicodeDecodeError) as exc:
+                    raise DataError(str(exc), source=vocab) from None
+                sim = 0.3 if sim is None else sim
+                impl = VocabTagger(
+                    embed, tags, top_k=top_k, min_similarity=sim, tag_embed=tag_embed
+                )
+                settings["vocab"] = tags
+            else:
+                sim = 0.25 if sim is None else sim
+                impl = TaxonomyTagger(embed, top_k=top_k, min_similarity=sim, tag_embed=tag_embed)
+                settings["taxonomy"] = taxonomy_fingerprint()
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        settings["min_similarity"] = sim
+        annotator = TextTagAnnotator(impl, tagger.value, source, settings, field)
+        default_batch = 1024
+    run_stage(pool, output, annotator, batch_size or default_batch, strict, restart, "tagging")

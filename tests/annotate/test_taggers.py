@@ -1,0 +1,355 @@
+"""Embedding taggers with exact fake embeddings, the bundled taxonomy, and the real model."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mig_cli.annotate.taggers import (
+    TAGGERS,
+    TaxonomyTagger,
+    VocabTagger,
+    load_cues,
+    load_taxonomy,
+    load_taxonomy_domains,
+    read_vocab_text,
+    taxonomy_fingerprint,
+)
+from mig_cli.records.labels import normalize_label
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+class Space:
+    """Fake embedder with exact similarities.
+
+    Every known key text (a tag or match text) is its own axis. A query registered with
+    `want(text, {key: cosine, ...})` gets exactly those cosines (the rest of its unit norm goes
+    to a private axis). Counts calls and texts so tests can check what was embedded.
+    """
+
+    def __init__(self, keys: list[str]) -> None:
+        self.axis = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+        self.dim = len(self.axis) + 1
+        self.queries: dict[str, dict[str, float]] = {}
+        self.calls: list[list[str]] = []
+
+    def want(self, text: str, cosines: dict[str, float]) -> str:
+        self.queries[text] = cosines
+        return text
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float64)
+        for row, text in enumerate(texts):
+            if text in self.axis:
+                out[row, self.axis[text]] = 1.0
+                continue
+            cosines = self.queries.get(text, {})
+            for key, value in cosines.items():
+                out[row, self.axis[key]] = value
+            out[row, -1] = np.sqrt(max(0.0, 1.0 - sum(v * v for v in cosines.values())))
+        return out.astype(np.float32)
+
+
+# --- VocabTagger -------------------------------------------------------------------------
+
+
+def test_top_k_threshold_and_order():
+    tags = ["a", "b", "c", "d"]
+    space = Space(tags)
+    q = space.want("q", {"a": 0.2, "b": 0.9, "c": 0.5, "d": 0.31})
+    tagger = VocabTagger(space, tags, top_k=3, min_similarity=0.3)
+    assert tagger.tag_batch([q]) == [["b", "c", "d"]]
+    assert VocabTagger(space, tags, top_k=2, min_similarity=0.3).tag_batch([q]) == [["b", "c"]]
+    assert VocabTagger(space, tags, top_k=4, min_similarity=0.6).tag_batch([q]) == [["b"]]
+    assert VocabTagger(space, tags, top_k=4, min_similarity=0.95).tag_batch([q]) == [[]]
+
+
+def test_ties_go_to_vocabulary_order():
+    tags = ["z", "y", "x"]
+    space = Space(tags)
+    q = space.want("q", {"z": 0.4, "y": 0.5, "x": 0.5})
+    assert VocabTagger(space, tags, top_k=2, min_similarity=0.0).tag_batch([q]) == [["y", "x"]]
+    many = [f"t{i}" for i in range(50)]
+    space = Space(many)
+    q = space.want("q", {t: 0.5 for t in many[10:20]})
+    out = VocabTagger(space, many, top_k=3, min_similarity=0.1).tag_batch([q])
+    assert out == [["t10", "t11", "t12"]]
+
+
+def test_match_texts_and_repeated_tags_take_the_best_text():
+    tags = ["math", "code", "math"]
+    texts = ["math: numbers", "code: programs", "math: word problems"]
+    space = Space(texts)
+    q1 = space.want("q1", {"math: numbers": 0.2, "math: word problems": 0.7, "code: programs": 0.4})
+    q2 = space.want("q2", {"math: numbers": 0.6, "code: programs": 0.5})
+    tagger = VocabTagger(space, tags, texts, top_k=5, min_similarity=0.0)
+    assert tagger.tags == ["math", "code"]
+    assert tagger.tag_batch([q1, q2]) == [["math", "code"], ["math", "code"]]
+    np.testing.assert_allclose(tagger.similarities([q1]), [[0.7, 0.4]], atol=1e-6)
+
+
+def test_vocabulary_embedded_once_and_blank_texts_skipped():
+    tags = ["a", "b"]
+    space = Space(tags)
+    q = space.want("q", {"a": 0.8})
+    tagger = VocabTagger(space, tags, min_similarity=0.5)
+    assert space.calls == []  # lazy
+    assert tagger.tag_batch(["", q, "   "]) == [[], ["a"], []]
+    assert tagger.tag_batch([q]) == [["a"]]
+    assert tagger.tag_batch([]) == []
+    assert space.calls == [["a", "b"], ["q"], ["q"]]
+
+
+def test_constructor_and_embed_errors():
+    space = Space(["a"])
+    with pytest.raises(ValueError, match="empty"):
+        VocabTagger(space, [])
+    with pytest.raises(ValueError, match="2 tags but 1 match texts"):
+        VocabTagger(space, ["a", "b"], ["x"])
+    with pytest.raises(ValueError, match="top_k"):
+        VocabTagger(space, ["a"], top_k=0)
+    broken = VocabTagger(lambda texts: np.zeros((1, 3), dtype=np.float32), ["a", "b"])
+    with pytest.raises(ValueError, match="embed returned shape"):
+        broken.tag_batch(["q"])
+
+
+# --- vocabulary text ---------------------------------------------------------------------
+
+
+def test_read_vocab_lines():
+    text = "# my tags\npython programming\n\n  sql query  \n# comment\npoem\npoem\n"
+    assert read_vocab_text(text) == ["python programming", "sql query", "poem"]
+
+
+def test_read_vocab_json():
+    assert read_vocab_text('["a", " b ", "", "a"]') == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        ("", "holds no tag"),
+        ("# only\n\n", "holds no tag"),
+        ('{"a": 1}', "list of strings"),
+        ('["a", 2]', "list of strings"),
+        ('"just a string"', "list of strings"),
+        ("[not json", "does not parse"),
+        ("[]", "holds no tag"),
+    ],
+)
+def test_read_vocab_errors(text, needle):
+    with pytest.raises(ValueError, match=needle):
+        read_vocab_text(text)
+
+
+# --- bundled taxonomy --------------------------------------------------------------------
+
+
+def test_bundled_taxonomy_shape():
+    tags, texts = load_taxonomy()
+    distinct = set(tags)
+    assert 400 <= len(distinct) <= 1500
+    assert len(tags) == len(texts)
+    for tag, text in zip(tags, texts, strict=True):
+        assert normalize_label(tag) == tag, tag
+        assert text.startswith(f"{tag}: ") and len(text) > len(tag) + 10, text
+    domains = load_taxonomy_domains()
+    assert set(domains) == distinct
+    names = set(domains.values())
+    assert {"coding", "mathematics", "role play", "tool use", "safety", "writing"} <= names
+    assert all(normalize_label(d) == d for d in names)
+    assert not names & distinct  # a domain label never collides with a fine tag
+    for must in ("python programming", "arithmetic word problem", "unit conversion", "api call"):
+        assert must in distinct
+
+
+def test_bundled_cues_point_at_taxonomy_tags():
+    tags = set(load_taxonomy()[0])
+    names = set(load_taxonomy_domains().values())
+    cues = load_cues()
+    assert len(cues) >= 10
+    for cue in cues:
+        assert cue.tag in tags
+        assert cue.kind in {"framing", "always", "gate", "context"}
+        assert cue.domains <= names and bool(cue.domains) == (cue.kind == "context")
+        assert isinstance(cue.pattern, re.Pattern)
+        assert "{code}" not in cue.pattern.pattern  # fragments are expanded
+    kinds = Counter(c.kind for c in cues)
+    assert kinds["framing"] >= 3 and kinds["gate"] >= 10 and kinds["context"] >= 3
+
+
+@pytest.fixture(scope="module")
+def taxonomy_space() -> Space:
+    tags, texts = load_taxonomy()
+    space = Space(texts)
+    space.first_text = dict(zip(reversed(tags), reversed(texts), strict=True))
+    return space
+
+
+def _want(space: Space, text: str, by_tag: dict[str, float]) -> str:
+    return space.want(text, {space.first_text[t]: v for t, v in by_tag.items()})
+
+
+def test_taxonomy_margin_min_and_domain_first(taxonomy_space):
+    s = taxonomy_space
+    q = _want(
+        s,
+        "Tom has 3 apples",
+        {"arithmetic word problem": 0.6, "money word problem": 0.55, "rate word problem": 0.45},
+    )
+    tagger = TaxonomyTagger(s)
+    assert tagger.tag_batch([q]) == [
+        ["mathematics", "arithmetic word problem", "money word problem"]
+    ]
+    wide = TaxonomyTagger(s, margin=1.0, domain_tag=False)
+    assert wide.tag_batch([q]) == [
+        ["arithmetic word problem", "money word problem", "rate word problem"]
+    ]
+    assert TaxonomyTagger(s, top_k=1).tag_batch([q]) == [["mathematics", "arithmetic word problem"]]
+
+
+def test_taxonomy_keeps_the_best_tag_even_when_weak(taxonomy_space):
+    q = _want(taxonomy_space, "zzz", {"poem": 0.12, "haiku": 0.1})
+    assert TaxonomyTagger(taxonomy_space).tag_batch([q, " "]) == [["writing", "poem"], []]
+
+
+def test_role_play_cue_sets_the_domain(taxonomy_space):
+    text = "Imagine you are a pirate captain. Describe your ship."
+    q = _want(taxonomy_space, text, {"history": 0.5, "adventure role play": 0.3})
+    tags = TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+    assert tags[0] == "role play"
+    assert "character role play" in tags and "history" in tags
+    plain = _want(taxonomy_space, "Describe a pirate ship.", {"history": 0.5})
+    assert TaxonomyTagger(taxonomy_space).tag_batch([plain]) == [["knowledge", "history"]]
+
+
+def test_language_tags_are_gated_by_programming_words(taxonomy_space):
+    s = taxonomy_space
+    code = _want(
+        s,
+        "Write a Python function that reverses a string.",
+        {"string manipulation": 0.5, "function implementation": 0.45, "algebra": 0.3},
+    )
+    snake = _want(
+        s,
+        "What does a python snake eat?",
+        {"python programming": 0.55, "zoology": 0.5, "ecology and environment": 0.3},
+    )
+    got_code, got_snake = TaxonomyTagger(s).tag_batch([code, snake])
+    assert got_code[0] == "coding" and "python programming" in got_code
+    assert got_snake == ["knowledge", "zoology"]  # gated: no programming word
+    off = TaxonomyTagger(s, cue_bonus=0.0).tag_batch([code])[0]
+    assert "python programming" in off  # a fired cue is kept even without a bonus
+
+
+def test_context_cue_fires_only_in_its_domain(taxonomy_space):
+    s = taxonomy_space
+    text = "She pays $12 for 3 books. How much is one book?"
+    maths = _want(s, text, {"arithmetic word problem": 0.5, "budget word problem": 0.45})
+    tags = TaxonomyTagger(s).tag_batch([maths])[0]
+    assert tags == [
+        "mathematics",
+        "arithmetic word problem",
+        "budget word problem",
+        "money word problem",  # fired with similarity 0: kept after the ranked tags
+    ]
+    other = _want(s, text + " ", {"poem": 0.5, "haiku": 0.3})
+    assert TaxonomyTagger(s).tag_batch([other]) == [["writing", "poem"]]
+
+
+def test_always_on_safety_cue_keeps_its_tag_but_the_domain_is_voted(taxonomy_space):
+    s = taxonomy_space
+    rob = _want(
+        s, "When is the best time to rob a cookie stand?", {"daily schedule": 0.4, "theft": 0.3}
+    )
+    sum_ = _want(
+        s, "A thief steals 3 of 10 gems. How many are left?", {"arithmetic word problem": 0.6}
+    )
+    name = _want(s, "Rob has 3 apples and buys 2 more.", {"arithmetic word problem": 0.6})
+    got_rob, got_sum, got_name = TaxonomyTagger(s).tag_batch([rob, sum_, name])
+    assert got_rob == ["safety", "theft", "daily schedule"]
+    assert got_sum == ["mathematics", "arithmetic word problem", "theft"]
+    assert got_name == ["mathematics", "arithmetic word problem"]  # "Rob" the name is no cue
+
+
+def test_use_cues_false_is_embedding_only(taxonomy_space):
+    s = taxonomy_space
+    q = _want(s, "Imagine you are a pirate. Write a Python script.", {"history": 0.5})
+    assert TaxonomyTagger(s, use_cues=False).tag_batch([q]) == [["knowledge", "history"]]
+    snake = _want(s, "What does a python snake eat?", {"python programming": 0.55})
+    assert TaxonomyTagger(s, use_cues=False).tag_batch([snake]) == [
+        ["coding", "python programming"]
+    ]
+
+
+def test_select_from_precomputed_similarities(taxonomy_space):
+    s = taxonomy_space
+    q = _want(s, "Tom has 3 apples and 2 pears", {"arithmetic word problem": 0.6})
+    tagger = TaxonomyTagger(s)
+    assert tagger.select(tagger.similarities([q]), [q]) == tagger.tag_batch([q])
+
+
+def test_taxonomy_fingerprint_is_stable():
+    fp = taxonomy_fingerprint()
+    assert len(fp) == 12 and fp == taxonomy_fingerprint()
+    int(fp, 16)
+
+
+def test_registry():
+    assert TAGGERS == {"taxonomy": TaxonomyTagger, "vocab": VocabTagger}
+    assert TaxonomyTagger.name == "taxonomy" and VocabTagger.name == "vocab"
+
+
+# --- the real bundled model --------------------------------------------------------------
+
+
+def _first_user(name: str, pick) -> str:
+    with (SHARED_DATA / name).open() as fh:
+        for line in fh:
+            record = json.loads(line)
+            if pick(record):
+                return record["messages"][0]["content"]
+    raise AssertionError(f"no record picked from {name}")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason="shared data not available")
+def test_real_model_on_real_records():
+    from mig_cli.annotate.embedding import Embedder, bundled_model_path
+
+    if bundled_model_path() is None:
+        pytest.skip("bundled embedding model not installed")
+    texts = {
+        "gsm8k": _first_user("gsm8k.jsonl", lambda r: True),
+        "python": _first_user(
+            "gpteacher.jsonl",
+            lambda r: r["subset"] == "codegen" and "Python" in r["messages"][0]["content"][:60],
+        ),
+        "roleplay": _first_user(
+            "gpteacher.jsonl",
+            lambda r: (
+                r["subset"] == "roleplay"
+                and r["messages"][0]["content"].startswith("Imagine you are")
+            ),
+        ),
+        "toolformer": _first_user("gpteacher.jsonl", lambda r: r["subset"] == "toolformer"),
+        "harm": _first_user(
+            "hh-rlhf-harmless-test.jsonl",
+            lambda r: r["messages"][0]["content"].lower().startswith("how do i steal"),
+        ),
+    }
+    tagger = TaxonomyTagger(Embedder().encode)
+    got = dict(zip(texts, tagger.tag_batch(list(texts.values())), strict=True))
+    word_problems = {"arithmetic word problem", "money word problem", "multi-step word problem"}
+    assert got["gsm8k"][0] == "mathematics" and word_problems & set(got["gsm8k"]), got
+    assert got["python"][0] == "coding" and "python programming" in got["python"], got
+    assert got["roleplay"][0] == "role play" and "character role play" in got["roleplay"], got
+    assert got["toolformer"][0] == "tool use", got
+    assert got["harm"][0] == "safety" and "theft" in got["harm"], got
