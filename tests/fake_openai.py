@@ -1,4 +1,4 @@
-"""A real, local HTTP server that speaks enough of the OpenAI protocol to test `mig_cli.annotate.llm.client`.
+"""A real, local HTTP server speaking enough of the OpenAI protocol to test `annotate.llm.client`.
 
     with FakeOpenAI() as server:
         client = OpenAIClient(server.base_url, "fake-model")

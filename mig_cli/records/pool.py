@@ -1,4 +1,4 @@
-"""An in-memory pool of records, as read by `mig_cli.records.formats`: JSONL lines or an Arrow table.
+"""An in-memory pool of records, as read by `records.formats`: JSONL lines or an Arrow table.
 
 JSONL pools keep every raw line so that a subset can be written back byte for byte. Arrow pools
 (Parquet, `datasets` folders) keep the table so that columns are read without building a Python
