@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -107,32 +106,14 @@ def config_option() -> Any:
 
 
 # ----------------------------------------------------------------------------- options
-_FRACTION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*$")
-
-
 def parse_k(text: str | int | float, n: int) -> int:
     """`-k`: a count (`5000`), a fraction (`0.05`) or a percentage (`5%`) of n records."""
-    raw = str(text).strip()
+    from ..selection.selection import parse_count
+
     try:
-        if m := _FRACTION.match(raw):
-            fraction = float(m.group(1)) / 100.0
-        elif re.fullmatch(r"\d+", raw):
-            count = int(raw)
-            if count <= 0:
-                raise ValueError
-            return count
-        else:
-            fraction = float(raw)
-            if fraction >= 1.0 and fraction != 1.0:
-                raise ValueError
-    except ValueError:
-        raise typer.BadParameter(
-            f"'{raw}' is not a count (5000), a fraction (0.05) or a percentage (5%)",
-            param_hint="'-k'",
-        ) from None
-    if not 0 < fraction <= 1:
-        raise typer.BadParameter(f"'{raw}' must be above 0 and at most 100%", param_hint="'-k'")
-    return max(1, int(round(fraction * n)))
+        return parse_count(str(text), n)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'-k'") from None
 
 
 def default_output(pool_path: str, k: int) -> str:

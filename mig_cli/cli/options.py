@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 
 import typer
@@ -12,6 +13,7 @@ from ..records.fields import PRESETS
 from ..records.formats import read_pool
 from ..records.pool import Pool
 from ..selection.phi import make_phi
+from ..selection.selection import DEFAULT_EDGE_THRESHOLD
 from .common import err_console
 
 
@@ -51,19 +53,39 @@ PRESET = typer.Option(
 MODEL = typer.Option(
     None, "--model", help="Embedding model: hub name or local folder [default: bundled MiniLM]."
 )
+
+
+def finite(value: float | None) -> float | None:
+    """Option callback: NaN and infinities are usage errors (click's ranges let them through)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number, got {value}")
+    return value
+
+
 EDGE_THRESHOLD = typer.Option(
-    0.9, "--edge-threshold", min=-1.0, max=1.0, help="Join labels with cosine >= this."
+    DEFAULT_EDGE_THRESHOLD,
+    "--edge-threshold",
+    min=-1.0,
+    max=1.0,
+    callback=finite,
+    help="Join labels with cosine >= this.",
 )
 MAX_NODES = typer.Option(None, "--max-nodes", min=1, help="Keep only the N most frequent labels.")
 MIN_COUNT = typer.Option(None, "--min-count", min=1, help="Keep labels carried by >= N records.")
 CACHE_DIR = typer.Option(
     None, "--cache-dir", help="Label-embedding cache [default: $MIG_CACHE_DIR or ~/.cache/mig]."
 )
-PROP_WEIGHT = typer.Option(1.0, "--prop-weight", min=0.0, help="Propagation weight alpha.")
+PROP_WEIGHT = typer.Option(
+    1.0, "--prop-weight", min=0.0, callback=finite, help="Propagation weight alpha."
+)
 PHI = typer.Option(PhiName.pow, "--phi", help="Concave information function.")
-PHI_A = typer.Option(1e-6, "--phi-a", min=0.0, help="pow: phi(x) = (x + a)^b.")
-PHI_B = typer.Option(0.8, "--phi-b", min=0.0, max=1.0, help="pow: phi(x) = (x + a)^b.")
-PHI_LAMBDA = typer.Option(1.0, "--phi-lambda", min=0.0, help="exp: phi(x) = 1 - e^(-lambda x).")
+PHI_A = typer.Option(1e-6, "--phi-a", min=0.0, callback=finite, help="pow: phi(x) = (x + a)^b.")
+PHI_B = typer.Option(
+    0.8, "--phi-b", min=0.0, max=1.0, callback=finite, help="pow: phi(x) = (x + a)^b."
+)
+PHI_LAMBDA = typer.Option(
+    1.0, "--phi-lambda", min=0.0, callback=finite, help="exp: phi(x) = 1 - e^(-lambda x)."
+)
 NORM = typer.Option(False, "--norm/--no-norm", help="Divide a record's score by its label count.")
 
 

@@ -8,10 +8,9 @@ import numpy as np
 import typer
 
 from ..records.graph_files import read_graph
-from ..records.pool import Pool
-from ..records.writers import record_line, write_pool_rows, write_table
-from ..selection.sampler import information
-from ..selection.selection import select, state_of
+from ..records.matching import RecordsKeys
+from ..records.writers import write_pool_rows, write_table
+from ..selection.selection import select
 from .build_graph import graph_for
 from .common import (
     config_option,
@@ -45,26 +44,12 @@ from .options import (
     phi_from_options,
     read_input,
 )
-
-
-def _given_rows(pool: Pool, given: Pool) -> np.ndarray:
-    """Rows of `pool` that are records of `given` (matched by id, else by content)."""
-    mask = np.zeros(len(pool), dtype=bool)
-    given_ids = {x for x in given.ids() if x is not None}
-    if given_ids:
-        for row, rid in enumerate(pool.ids()):
-            if rid in given_ids:
-                mask[row] = True
-        return mask
-    keys = {record_line(r) for r in given.rows()}
-    for row, record in enumerate(pool.rows()):
-        if record_line(record) in keys:
-            mask[row] = True
-    return mask
+from .sample_input import check_graph_options, given_rows, report_coverage
 
 
 @reports_errors
 def sample_cmd(
+    ctx: typer.Context,
     pool: str = POOL_ARG,
     k: str = typer.Option(..., "-k", help="How many: a count (5000), fraction (0.05) or 5%."),
     output: str = typer.Option(
@@ -110,6 +95,7 @@ def sample_cmd(
     """
     started = time.perf_counter()
     phi_fn = phi_from_options(phi, phi_a, phi_b, phi_lambda)
+    check_graph_options(ctx, graph_dir if method == Method.mig else None)
     data = read_input(pool)
     count = parse_k(k, len(data))
     ann = annotations_of(data, labels_field, score_field, preset)
@@ -119,7 +105,11 @@ def sample_cmd(
         given_pool = read_input(given, "reading given", allow_empty=True)
         if len(given_pool):
             given_ann = annotations_of(given_pool, labels_field, score_field, preset)
-            exclude = _given_rows(data, given_pool)
+            exclude = given_rows(
+                RecordsKeys(data.rows(), data.lines),
+                RecordsKeys(given_pool.rows(), given_pool.lines),
+                given_pool.source,
+            )
     available = len(data) - (int(exclude.sum()) if exclude is not None else 0)
     if count > available:
         raise typer.BadParameter(
@@ -171,14 +161,10 @@ def sample_cmd(
     write_pool_rows(data, selection.rows.tolist(), target)
     where = "stdout" if target == "-" else target
     note = f"Selected {len(selection.rows):,} of {len(data):,} records ({method.value})"
-    if graph is not None and method == Method.mig:
-        start = (
-            state_of(given_ann, graph, prop_weight=prop_weight, norm=norm)
-            if given_ann is not None
-            else None
-        )
-        before = information(start, phi_fn) if start is not None else None
-        after = information(selection.state, phi_fn)
-        gained = f"I(D) = {after:,.2f}" + (f" (from {before:,.2f})" if before is not None else "")
+    if selection.information is not None and graph is not None:
+        gained = f"I(D) = {selection.information:,.2f}"
+        if selection.start_information is not None:
+            gained += f" (from {selection.start_information:,.2f})"
         note += f", {gained}, graph {graph.num_nodes:,} nodes"
+    report_coverage(selection.coverage, count, graph_given=bool(graph_dir))
     err_console.print(f"{note} -> {where} in {time.perf_counter() - started:.1f}s")

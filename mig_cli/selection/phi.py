@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +28,8 @@ class PowPhi(Phi):
     """phi(x) = (x + a)^b, phi'(x) = b (x + a)^(b - 1)."""
 
     def __init__(self, a: float = 1e-6, b: float = 0.8) -> None:
-        if a <= 0 or not 0 < b < 1:
-            raise ValueError("pow phi needs a > 0 and 0 < b < 1")
+        if not (math.isfinite(a) and a > 0) or not 0 < b < 1:
+            raise ValueError("pow phi needs a finite a > 0 and 0 < b < 1")
         object.__setattr__(self, "kind", 0)
         object.__setattr__(self, "p1", float(a))
         object.__setattr__(self, "p2", float(b))
@@ -45,8 +46,8 @@ class ExpPhi(Phi):
     """phi(x) = 1 - exp(-lam x), phi'(x) = lam exp(-lam x)."""
 
     def __init__(self, lam: float = 1.0) -> None:
-        if lam <= 0:
-            raise ValueError("exp phi needs lambda > 0")
+        if not (math.isfinite(lam) and lam > 0):
+            raise ValueError("exp phi needs a finite lambda > 0")
         object.__setattr__(self, "kind", 1)
         object.__setattr__(self, "p1", float(lam))
         object.__setattr__(self, "p2", 0.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -77,6 +78,9 @@ class Selection:
     gains: np.ndarray
     state: np.ndarray | None = None  # X after the selection (MIG only)
     evaluations: int = 0
+    information: float | None = None  # I(D) of the state after the selection (MIG only)
+    start_information: float | None = None  # I(D) of the `given` records alone (MIG only)
+    coverage: Any = None  # what the pool gave to select by (selection.coverage.Coverage)
 
 
 class MigSampler:

@@ -1,28 +1,111 @@
 """Select a subset from annotations and a label graph, with MIG or a baseline.
 
 `mig_vectors` builds the propagated vectors u (design.md "The MIG sampler, exactly", steps 1-2),
-`select` runs the chosen sampler, `state_of` gives the state X of a set of records.
+`select` runs the chosen sampler, `state_of` gives the state X of a set of records. `select`
+takes what `mig sample` takes: K as a count, a fraction or a percentage (`parse_count`), and no
+graph for MIG (one is built from the pool's labels with the default model and threshold, as the
+CLI does). It refuses a pool with nothing to select by (`coverage.refuse_without_information`)
+and keeps the arithmetic finite for scores near 1e308 (`scaling`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..records.annotations import Annotations
+from ..records.annotations import Annotations, LabelColumn
 from ..records.label_graph import LabelGraph
+from .coverage import coverage, refuse_without_information
 from .phi import Phi, PowPhi
 from .sampler import (
     MigSampler,
     RandomSampler,
     Selection,
     TopScoreSampler,
+    information,
     propagate,
     propagation_matrix,
     record_vectors,
 )
+from .scaling import Scale, scale_for
+
+METHODS = ("mig", "random", "top-score")
+DEFAULT_EDGE_THRESHOLD = 0.9
+
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*$")
+
+
+def parse_count(k: str | int | float, n: int) -> int:
+    """K as `mig sample -k` reads it: a count (5000), a fraction (0.05) or a percentage ("5%").
+
+    Ints (and strings of digits) are counts; floats and other strings are fractions of the n
+    records, rounded, at least 1. Raises ValueError with the CLI's message otherwise.
+    """
+    if isinstance(k, (bool, np.bool_)):
+        raise ValueError(f"'{k}' is not a count (5000), a fraction (0.05) or a percentage (5%)")
+    if isinstance(k, (int, np.integer)):
+        if k <= 0:
+            raise ValueError(f"'{k}' must be above 0 and at most 100%")
+        return int(k)
+    raw = str(k).strip()
+    try:
+        if m := _PERCENT.match(raw):
+            fraction = float(m.group(1)) / 100.0
+        elif re.fullmatch(r"\d+", raw):
+            count = int(raw)
+            if count <= 0:
+                raise ValueError
+            return count
+        else:
+            fraction = float(raw)
+            if fraction >= 1.0 and fraction != 1.0:
+                raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"'{raw}' is not a count (5000), a fraction (0.05) or a percentage (5%)"
+        ) from None
+    if not 0 < fraction <= 1:
+        raise ValueError(f"'{raw}' must be above 0 and at most 100%")
+    return max(1, int(round(fraction * n)))
+
+
+def check_finite(**values: float | None) -> None:
+    """ValueError naming the first option that is NaN or infinite."""
+    for name, value in values.items():
+        if value is not None and not math.isfinite(float(value)):
+            raise ValueError(f"{name} must be a finite number, got {value}")
+
+
+def default_graph(
+    labels: LabelColumn,
+    *,
+    model: str | None = None,
+    cache_dir: str | None = None,
+    edge_threshold: float = DEFAULT_EDGE_THRESHOLD,
+) -> LabelGraph:
+    """The graph `mig sample` builds without --graph: every label a node, edges at cosine >=
+    `edge_threshold` with `model` (default: the bundled MiniLM), embeddings cached on disk."""
+    from ..annotate.embedding import Embedder
+    from ..records.embedding_cache import EmbeddingCache
+    from .graph import build_graph
+
+    embedder = Embedder(model)
+    cache = EmbeddingCache(cache_dir)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        found = cache.load(embedder.key, texts)
+        missing = [x for x in dict.fromkeys(texts) if x not in found]
+        if missing:
+            vectors = embedder.encode(missing)
+            cache.store(embedder.key, missing, vectors)
+            found.update(zip(missing, vectors))
+        return np.stack([found[x] for x in texts]).astype(np.float32)
+
+    return build_graph(labels, embed, edge_threshold=edge_threshold, meta={"model": embedder.name})
 
 
 @dataclass
@@ -32,20 +115,40 @@ class MigModel:
     u: sp.csr_matrix
     p: sp.csr_matrix
     labelled: np.ndarray  # bool: record keeps >= 1 graph node
+    scale: Scale = field(default_factory=Scale)  # u is in the domain scaled by 2^-exponent
+
+
+def _vectors(indptr, ids, scores, graph, norm, scale: Scale) -> sp.csr_matrix:
+    return record_vectors(indptr, ids, scale.scores(scores), graph.num_nodes, norm)
 
 
 def mig_vectors(
-    annotations: Annotations, graph: LabelGraph, *, prop_weight: float = 1.0, norm: bool = False
+    annotations: Annotations,
+    graph: LabelGraph,
+    *,
+    prop_weight: float = 1.0,
+    norm: bool = False,
+    scale: Scale | None = None,
 ) -> MigModel:
+    """u = v P for every record (N x M CSR); `scale` defaults to the one the scores need."""
+    _check_prop_weight(prop_weight)
     indptr, ids = annotations.labels.encode(graph.labels)
-    v = record_vectors(indptr, ids, annotations.scores, graph.num_nodes, norm)
+    if scale is None:
+        scale = scale_for((annotations.scores, np.diff(indptr)))
+    v = _vectors(indptr, ids, annotations.scores, graph, norm, scale)
     p = propagation_matrix(graph.weight_matrix(), prop_weight)
-    return MigModel(propagate(v, p), p, np.diff(indptr) > 0)
+    return MigModel(propagate(v, p), p, np.diff(indptr) > 0, scale)
+
+
+def _check_prop_weight(prop_weight: float) -> None:
+    check_finite(prop_weight=prop_weight)
+    if prop_weight < 0:
+        raise ValueError(f"prop_weight must be >= 0, got {prop_weight}")
 
 
 def select(
     annotations: Annotations,
-    k: int,
+    k: int | float | str,
     *,
     graph: LabelGraph | None = None,
     method: str = "mig",
@@ -58,21 +161,59 @@ def select(
     exclude: np.ndarray | None = None,
     backend: str = "auto",
 ) -> Selection:
-    """Choose k rows. `given` records (already chosen) start the state X; `exclude` masks rows."""
-    if method == "random":
-        return RandomSampler(seed).select(annotations.scores, k, exclude=exclude)
-    if method == "top-score":
-        return TopScoreSampler().select(annotations.scores, k, exclude=exclude)
+    """Choose k rows: the MIG greedy (design.md) or a baseline (`random`, `top-score`).
+
+    k: a count, a fraction of the pool (0.1) or a percentage ("5%"). `given` records (already
+    chosen, e.g. a previous subset) start the state X; `exclude` (bool per row) masks rows that
+    may not be chosen. Without `graph`, MIG builds one from the pool's labels with the bundled
+    model and threshold 0.9 (see `default_graph`; needs the `embed` extra).
+
+    Raises ValueError for bad options (unknown method, non-finite parameters, k larger than
+    the rows that may be chosen) and `DataError` when no record gives anything to select by
+    (every score 0, or no record has a label on the graph).
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method '{method}' (choose from {', '.join(METHODS)})")
+    count = parse_count(k, len(annotations.scores))
     if method != "mig":
-        raise ValueError(f"unknown method '{method}'")
-    if graph is None:
-        raise ValueError("the mig method needs a label graph")
+        cov = coverage(annotations, method, exclude=exclude)
+        refuse_without_information(cov)
+        sampler = RandomSampler(seed) if method == "random" else TopScoreSampler()
+        chosen = sampler.select(annotations.scores, count, exclude=exclude)
+        chosen.coverage = cov
+        return chosen
+    _check_prop_weight(prop_weight)
     phi = phi or PowPhi()
-    model = mig_vectors(annotations, graph, prop_weight=prop_weight, norm=norm)
-    start = None
+    if graph is None:
+        graph = default_graph(annotations.labels)
+    indptr, ids = annotations.labels.encode(graph.labels)
+    given_enc = None
+    parts = [(annotations.scores, np.diff(indptr))]
     if given is not None and len(given.scores):
-        start = state_of(given, graph, prop_weight=prop_weight, norm=norm, p=model.p)
-    return MigSampler(phi, gain, backend).select(model.u, k, start=start, exclude=exclude)
+        given_enc = given.labels.encode(graph.labels)
+        parts.append((given.scores, np.diff(given_enc[0])))
+    scale = scale_for(*parts)
+    labelled = np.diff(indptr) > 0
+    cov = coverage(annotations, method, graph=graph, on_graph=labelled, exclude=exclude)
+    refuse_without_information(cov)
+    p = propagation_matrix(graph.weight_matrix(), prop_weight)
+    u = propagate(_vectors(indptr, ids, annotations.scores, graph, norm, scale), p)
+    start = None
+    if given_enc is not None:
+        assert given is not None
+        v_given = _vectors(*given_enc, given.scores, graph, norm, scale)
+        start = np.asarray(p.T @ np.asarray(v_given.sum(axis=0)).ravel()).ravel()
+    scaled_phi = scale.phi(phi)
+    chosen = MigSampler(scaled_phi, gain, backend).select(u, count, start=start, exclude=exclude)
+    factor = scale.gain_factor(phi)
+    if factor != 1.0:
+        chosen.gains = chosen.gains * factor
+    chosen.information = information(chosen.state, scaled_phi) * factor
+    if start is not None:
+        chosen.start_information = information(start, scaled_phi) * factor
+    chosen.state = scale.state(chosen.state)
+    chosen.coverage = cov
+    return chosen
 
 
 def state_of(
@@ -93,11 +234,33 @@ def encoded_state(
     prop_weight: float,
     norm: bool,
     p: sp.csr_matrix | None = None,
+    scale: Scale | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The records' node ids (flat, as `LabelColumn.encode` gives them) and X."""
+    """The records' node ids (flat, as `LabelColumn.encode` gives them) and X.
+
+    X is in the domain scaled by `scale` when one is given (else unscaled, and entries beyond
+    the float64 range are inf).
+    """
+    _check_prop_weight(prop_weight)
     indptr, ids = annotations.labels.encode(graph.labels)
-    v = record_vectors(indptr, ids, annotations.scores, graph.num_nodes, norm)
+    v = _vectors(indptr, ids, annotations.scores, graph, norm, scale or Scale())
     if p is None:
         p = propagation_matrix(graph.weight_matrix(), prop_weight)
     total = np.asarray(v.sum(axis=0)).ravel()
     return ids, np.asarray(p.T @ total).ravel()
+
+
+def information_of(
+    annotations: Annotations,
+    graph: LabelGraph,
+    phi: Phi,
+    *,
+    prop_weight: float = 1.0,
+    norm: bool = False,
+) -> tuple[np.ndarray, float]:
+    """(node ids as `encoded_state` gives them, I(D) of all the records), finite for any
+    finite scores (computed in the scaled domain of `scaling`)."""
+    indptr, _ = annotations.labels.encode(graph.labels)
+    scale = scale_for((annotations.scores, np.diff(indptr)))
+    ids, x = encoded_state(annotations, graph, prop_weight, norm, scale=scale)
+    return ids, information(x, scale.phi(phi)) * scale.gain_factor(phi)

@@ -9,9 +9,9 @@ import numpy as np
 
 from ..records.annotations import Annotations
 from ..records.label_graph import LabelGraph
+from .graph import graph_without_edges
 from .phi import Phi, PowPhi
-from .sampler import information
-from .selection import encoded_state
+from .selection import information_of
 
 
 @dataclass
@@ -43,19 +43,24 @@ class PoolStats:
 
 def pool_stats(
     annotations: Annotations,
-    graph: LabelGraph,
+    graph: LabelGraph | None = None,
     *,
     phi: Phi | None = None,
     prop_weight: float = 1.0,
     norm: bool = False,
     top: int = 5,
 ) -> PoolStats:
-    """Size, coverage, information I(D), label entropy and score distribution of a pool."""
+    """Size, coverage, information I(D), label entropy and score distribution of a pool.
+
+    Without `graph`, the pool's labels are independent nodes (no edges), as `mig stats` does.
+    """
     phi = phi or PowPhi()
     labels = annotations.labels
     n = len(labels)
     vocab, counts = labels.vocabulary()
-    ids, x = encoded_state(annotations, graph, prop_weight, norm)
+    if graph is None:
+        graph = graph_without_edges(sorted(vocab))
+    ids, info = information_of(annotations, graph, phi, prop_weight=prop_weight, norm=norm)
     covered = int(np.unique(ids).size)
     total = counts.sum()
     if len(vocab) > 1 and total > 0:
@@ -73,7 +78,7 @@ def pool_stats(
         distinct_labels=len(vocab),
         nodes=graph.num_nodes,
         covered_nodes=covered,
-        information=information(x, phi),
+        information=info,
         label_entropy=entropy,
         score_mean=float(scores.mean()) if n else math.nan,
         score_p10=float(q[0]),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -277,3 +279,224 @@ def test_xsample_preset_reads_the_published_format(tmp_path):
     ann = read_annotations(read_pool(str(pool)), preset="xsample")
     assert ann.scores.tolist() == [13.0, 1.0, 36.0]
     assert ann.labels.row(0) == ["math", "algebra"]
+
+
+# ----------------------------------------------------------------------------- issue 7 examples
+def write_pool(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def two_source_pool(ids) -> list[dict]:
+    """12 annotated records from two sources; `ids(i, source)` gives each record's id or None."""
+    from tests.conftest import LABELS
+
+    records = []
+    for source in ("alpaca", "dolly"):
+        for i in range(6):
+            rec = {"q": f"{source} question {i}", "labels": [LABELS[(i * 3 + len(source)) % 5]]}
+            rec["score"] = float(1 + (i * 7 + len(source)) % 9)
+            rid = ids(i, source)
+            if rid is not None:
+                rec = {"id": rid, **rec}
+            records.append(rec)
+    return records
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        lambda i, source: str(i + 1),  # both sources number from 1: ids repeat
+        lambda i, source: f"{source}-{i}" if i % 2 else None,  # only some records have one
+    ],
+    ids=["ids-repeated-across-sources", "ids-on-some-records"],
+)
+def test_given_matches_the_records_not_their_ids(tmp_path, tiny_graph, ids):
+    pool = write_pool(tmp_path / "pool.jsonl", two_source_pool(ids))
+    first, rest, whole = tmp_path / "first.jsonl", tmp_path / "rest.jsonl", tmp_path / "w.jsonl"
+    assert run("sample", pool, "-k", "4", "--graph", tiny_graph, "-o", first).exit_code == 0
+    result = run("sample", pool, "-k", "5", "--graph", tiny_graph, "-o", rest, "--given", first)
+    assert result.exit_code == 0, result.output
+    assert run("sample", pool, "-k", "9", "--graph", tiny_graph, "-o", whole).exit_code == 0
+    # neither excludes records it was never given nor picks given ones again
+    assert first.read_bytes() + rest.read_bytes() == whole.read_bytes()
+    assert "not in the pool" not in result.stderr
+
+
+def test_given_written_as_parquet_still_matches(tiny_pool, tiny_graph, tmp_path):
+    first, rest, whole = tmp_path / "first.parquet", tmp_path / "rest.jsonl", tmp_path / "w.jsonl"
+    run("sample", tiny_pool, "-k", "4", "--graph", tiny_graph, "-o", first)
+    result = run(
+        "sample", tiny_pool, "-k", "6", "--graph", tiny_graph, "-o", rest, "--given", first
+    )
+    assert result.exit_code == 0, result.output
+    run("sample", tiny_pool, "-k", "10", "--graph", tiny_graph, "-o", whole)
+    whole_lines = whole.read_bytes().splitlines(keepends=True)
+    assert rest.read_bytes() == b"".join(whole_lines[4:])
+
+
+def test_given_records_from_elsewhere_are_counted(tiny_pool, tiny_graph, tmp_path):
+    other = write_pool(
+        tmp_path / "other.jsonl", [{"q": "elsewhere", "labels": ["sql query"], "score": 3.0}]
+    )
+    out = tmp_path / "s.jsonl"
+    result = run("sample", tiny_pool, "-k", "3", "--graph", tiny_graph, "-o", out, "--given", other)
+    assert result.exit_code == 0, result.output
+    assert "1 of the 1 records" in result.stderr and "not in the pool" in result.stderr
+
+
+def error_line(result) -> str:
+    lines = [x for x in result.stderr.splitlines() if x.startswith("Error:")]
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_no_information_is_refused_not_first_rows(tiny_pool, tiny_graph, tmp_path):
+    records = [json.loads(x) for x in tiny_pool.read_text().splitlines()]
+    zero = write_pool(tmp_path / "zero.jsonl", [{**r, "score": 0} for r in records])
+    out = tmp_path / "s.jsonl"
+    for method in ("mig", "top-score"):
+        result = run(
+            "sample", zero, "-k", "5", "--graph", tiny_graph, "--method", method, "-o", out
+        )
+        assert result.exit_code == 1, result.output
+        assert "nothing to select by" in error_line(result)
+        assert not out.exists()
+    # random needs nothing to select by
+    result = run("sample", zero, "-k", "5", "--method", "random", "-o", out)
+    assert result.exit_code == 0 and len(out.read_text().splitlines()) == 5
+    out.unlink()
+    unlabelled = write_pool(
+        tmp_path / "off.jsonl",
+        [
+            {**r, "labels": [], "score": 2.0} if i else {**r, "labels": ["sql query"], "score": 0}
+            for i, r in enumerate(records)
+        ],
+    )
+    result = run("sample", unlabelled, "-k", "5", "--graph", tiny_graph, "-o", out)
+    assert result.exit_code == 1
+    line = error_line(result)
+    assert "nothing to select by" in line and "29 have no label on the graph" in line
+    assert "1 have score 0" in line and not out.exists()
+
+
+def test_graph_from_another_pool_is_refused_or_reported(tiny_pool, tiny_graph, tmp_path):
+    records = [json.loads(x) for x in tiny_pool.read_text().splitlines()]
+    other = write_pool(
+        tmp_path / "other.jsonl",
+        [{**r, "labels": [f"other label {i % 4}"]} for i, r in enumerate(records)],
+    )
+    out = tmp_path / "s.jsonl"
+    result = run("sample", other, "-k", "5", "--graph", tiny_graph, "-o", out)
+    assert result.exit_code == 1 and not out.exists()
+    line = error_line(result)
+    assert "none of the pool's 4 distinct labels is a node of the graph (5 nodes)" in line
+    # half the labels on the graph: selected, with the count and share said
+    half = write_pool(
+        tmp_path / "half.jsonl",
+        [
+            {
+                **r,
+                "labels": [
+                    "sql query" if i % 2 else "not a node",
+                    "poem writing" if i % 3 else "nor this",
+                ],
+            }
+            for i, r in enumerate(records)
+        ],
+    )
+    result = run("sample", half, "-k", "5", "--graph", tiny_graph, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "2 of the pool's 4 distinct labels (50.0%) are not nodes of the graph" in result.stderr
+
+
+def test_warns_when_many_records_can_never_be_chosen(tiny_pool, tiny_graph, tmp_path):
+    records = [json.loads(x) for x in tiny_pool.read_text().splitlines()]
+    # 30 records: rows 0..9 lose their labels, rows 10..14 get score 0 (row 11, 22 were 0)
+    for i in range(10):
+        records[i]["labels"] = []
+    for i in range(10, 15):
+        records[i]["score"] = 0
+    pool = write_pool(tmp_path / "pool.jsonl", records)
+    ann = read_annotations(read_pool(str(pool)))
+    from mig_cli.selection.coverage import coverage
+
+    cov = coverage(ann, "mig", graph=read_graph(str(tiny_graph)))
+    out = tmp_path / "s.jsonl"
+    result = run("sample", pool, "-k", "3", "--graph", tiny_graph, "-o", out)
+    assert result.exit_code == 0, result.output
+    stderr = " ".join(result.stderr.split())
+    n = cov.never_chosen
+    assert n >= 15 and cov.informative == 30 - n
+    assert f"{n} of 30 records ({n / 30:.1%}) add no information" in stderr
+    assert f"{cov.off_graph} with no label on the graph, {cov.zero_score} with score 0" in stderr
+    # asking for more than the informative records says how many come in file order
+    result = run("sample", pool, "-k", str(30 - n + 2), "--graph", tiny_graph, "-o", out)
+    assert result.exit_code == 0
+    assert "the last 2 of the" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--phi-a", "inf"],
+        ["--phi-a", "nan"],
+        ["--prop-weight", "inf"],
+        ["--prop-weight", "nan"],
+        ["--phi-lambda", "inf"],
+        ["--phi-b", "nan"],
+    ],
+)
+def test_non_finite_options_are_usage_errors(tiny_pool, tiny_graph, tmp_path, args):
+    out = tmp_path / "s.jsonl"
+    result = run("sample", tiny_pool, "-k", "3", "--graph", tiny_graph, "-o", out, *args)
+    assert result.exit_code == 2 and args[0] in result.output and not out.exists()
+    result = run("stats", tiny_pool, "--graph", tiny_graph, *args)
+    assert result.exit_code == 2 and args[0] in result.output
+
+
+def test_non_finite_edge_threshold_is_a_usage_error(tiny_pool, tmp_path):
+    for value in ("nan", "inf"):
+        result = run("build-graph", tiny_pool, "-o", tmp_path / "g", "--edge-threshold", value)
+        assert result.exit_code == 2 and "--edge-threshold" in result.output
+        assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize(
+    "flag,value", [("--edge-threshold", "0.5"), ("--max-nodes", "3"), ("--min-count", "2")]
+)
+def test_graph_building_options_with_graph_are_usage_errors(tiny_pool, tiny_graph, flag, value):
+    result = run("sample", tiny_pool, "-k", "3", "--graph", tiny_graph, flag, value)
+    assert result.exit_code == 2 and flag in result.output and "--graph" in result.output
+
+
+def test_huge_scores_keep_the_ranking(tiny_pool, tiny_graph, tmp_path):
+    """Scores times 2^1000 (exact in binary; up to ~4e302, whose sums overflow float64 without
+    scaling) with phi's parameters scaled to match are the same problem: the same picks."""
+    records = [json.loads(x) for x in tiny_pool.read_text().splitlines()]
+    huge = write_pool(
+        tmp_path / "huge.jsonl", [{**r, "score": r["score"] * 2.0**1000} for r in records]
+    )
+    assert max(r["score"] for r in records) * 2.0**1000 > 1e301
+    small_out, huge_out = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
+    cases = [
+        (["--phi-a", "1e-6"], ["--phi-a", repr(math.ldexp(1e-6, 1000))]),
+        (
+            ["--phi", "exp", "--phi-lambda", "0.05"],
+            ["--phi", "exp", "--phi-lambda", repr(math.ldexp(0.05, -1000))],
+        ),
+    ]
+    for small_args, huge_args in cases:
+        args = ["-k", "20", "--graph", tiny_graph]
+        assert run("sample", tiny_pool, *args, "-o", small_out, *small_args).exit_code == 0
+        result = run(
+            "sample", huge, *args, "-o", huge_out, *huge_args, "--ranking", tmp_path / "rank.csv"
+        )
+        assert result.exit_code == 0, result.output
+        ids = [json.loads(x)["id"] for x in huge_out.read_text().splitlines()]
+        assert ids == [json.loads(x)["id"] for x in small_out.read_text().splitlines()]
+        info = re.search(r"I\(D\) = ([^,]+),", result.stderr).group(1)
+        assert math.isfinite(float(info.replace(",", ""))) and float(info.replace(",", "")) > 0
+        gains = [float(x.split(",")[3]) for x in (tmp_path / "rank.csv").read_text().split()[1:]]
+        assert all(math.isfinite(g) for g in gains) and gains == sorted(gains, reverse=True)

@@ -1,0 +1,60 @@
+"""The input side of `mig sample`: the records already given, option clashes, what to warn about.
+
+Kept apart from `sample.py` so that the command itself stays a short list of steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import typer
+
+from ..records.matching import KeySource, Match, match_rows
+from ..selection.coverage import Coverage, coverage_warnings
+from .common import err_console
+
+# options that only shape a graph built on the fly: with --graph they would do nothing
+GRAPH_BUILD_OPTIONS = ("edge_threshold", "max_nodes", "min_count", "model")
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]Warning:[/] {message}", markup=True)
+
+
+def check_graph_options(ctx: typer.Context, graph_dir: str | None) -> None:
+    """--edge-threshold / --max-nodes / --min-count / --model with --graph: a usage error on
+    the command line, a warning when a config file sets them (configs hold both stages)."""
+    if not graph_dir:
+        return
+    from_config = []
+    for name in GRAPH_BUILD_OPTIONS:
+        found = ctx.get_parameter_source(name)
+        source = found.name if found is not None else None  # typer may vendor its own click
+        flag = "--" + name.replace("_", "-")
+        if source in ("COMMANDLINE", "ENVIRONMENT"):
+            raise typer.BadParameter(
+                f"{flag} shapes a graph built on the fly and does nothing with --graph; "
+                "rebuild the graph with mig build-graph instead",
+                param_hint=f"'{flag}'",
+            )
+        if source == "DEFAULT_MAP":
+            from_config.append(flag)
+    if from_config:
+        warn(f"{', '.join(from_config)} from the config file ignored: --graph is given")
+
+
+def given_rows(pool: KeySource, given: KeySource, given_source: str) -> np.ndarray:
+    """Mask of the pool's rows that are records of `given` (by bytes, content, unique ids)."""
+    match: Match = match_rows(pool, given)
+    if match.unmatched:
+        warn(
+            f"{match.unmatched:,} of the {len(given):,} records in {given_source} are not in the "
+            "pool; they count in the starting state only"
+        )
+    return match.pool_mask()
+
+
+def report_coverage(cov: Coverage | None, k: int, *, graph_given: bool) -> None:
+    if cov is None:
+        return
+    for message in coverage_warnings(cov, k, graph_given=graph_given):
+        warn(message)
