@@ -500,3 +500,19 @@ def test_huge_scores_keep_the_ranking(tiny_pool, tiny_graph, tmp_path):
         assert math.isfinite(float(info.replace(",", ""))) and float(info.replace(",", "")) > 0
         gains = [float(x.split(",")[3]) for x in (tmp_path / "rank.csv").read_text().split()[1:]]
         assert all(math.isfinite(g) for g in gains) and gains == sorted(gains, reverse=True)
+
+
+@pytest.mark.slow
+def test_api_without_graph_builds_the_graph_the_cli_builds(tiny_pool, tmp_path):
+    """`select(ann, "20%")` with no graph: the bundled model, threshold 0.9, like `mig sample`."""
+    from mig_cli import select as api_select
+    from mig_cli import write_pool_rows
+
+    out = tmp_path / "cli.jsonl"
+    result = run("sample", tiny_pool, "-k", "20%", "-o", out)
+    assert result.exit_code == 0, result.output
+    pool = read_pool(str(tiny_pool))
+    sel = api_select(read_annotations(pool), "20%")
+    write_pool_rows(pool, sel.rows.tolist(), str(tmp_path / "api.jsonl"))
+    assert (tmp_path / "api.jsonl").read_bytes() == out.read_bytes()
+    assert len(sel.rows) == 6
