@@ -1,4 +1,4 @@
-"""The Python API takes what the CLI takes: K forms, no graph, no-information refusal, finiteness."""
+"""The Python API takes what the CLI takes: K forms, no graph, refusals, finite arithmetic."""
 
 from __future__ import annotations
 
