@@ -54,3 +54,9 @@ class ModelError(MigError):
 
 class RemoteError(MigError):
     """An LLM server that keeps failing after every retry."""
+
+
+class UsageError(MigError):
+    """A bad option value found after parsing (an output the command cannot write): exit 2."""
+
+    exit_code = 2

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import DataError
-from ..records.checkpoint import Checkpoint, file_identity
-from ..records.rows import RawRow, iter_rows
-from ..records.writers import AnnotatedWriter
+from ..records.checkpoint import Checkpoint, OutputLock
+from ..records.formats import open_input
+from ..records.rows import RawRow, content_hash, iter_rows
+from ..records.writers import AnnotatedWriter, output_format
 
 
 @dataclass(frozen=True)
@@ -71,65 +72,85 @@ def run_annotation(
     strict: bool = False,
     restart: bool = False,
     on_rows: Callable[[int], None] | None = None,
+    on_start: Callable[[int | None], None] | None = None,
+    nothing_hint: str = "",
 ) -> AnnotationReport:
-    """Annotate every record of `source` into `output`; resume from a checkpoint if present."""
+    """Annotate every record of `source` into `output`; resume from a checkpoint if present.
+
+    The input is opened once (`formats.open_input`: a pipe or stdin is spooled, so it is read
+    exactly once); `on_start` gets the row count before the work starts. The output is locked
+    for the run (`OutputLock`: a second run on the same output fails at once). The checkpoint
+    is keyed on the input's content hash (sha256, streamed) and every option that shapes the
+    values, so an input edited in place or other options start afresh. When no record at all
+    could be annotated, raises DataError (with `nothing_hint` appended) and writes nothing.
+    """
+    output_format(output)  # an unknown extension is refused before any work
+    info = open_input(source)
+    with OutputLock(output):
+        return _run(
+            info, output, annotator, batch_size, strict, restart, on_rows, on_start, nothing_hint
+        )
+
+
+def _run(info, output, annotator, batch_size, strict, restart, on_rows, on_start, hint):
     report = AnnotationReport()
-    resumable = source != "-" and output != "-"
+    if on_start is not None:
+        from ..records.rows import count_rows
+
+        on_start(count_rows(info))
     checkpoint = None
     done: dict[int, dict] = {}
-    if resumable:
+    if info.resumable and output != "-":
         header = {
-            "version": 1,
-            "input": file_identity(source),
+            "version": 2,
+            "input": content_hash(info),
             "field": annotator.field,
             "annotator": annotator.config(),
             "batch_size": batch_size,
+            "strict": strict,
         }
         checkpoint = Checkpoint(output, header)
         done = checkpoint.open(restart=restart)
         report.discarded_checkpoint = checkpoint.discarded
     results: dict[int, dict] = dict(done)
-    spool: list[list[RawRow]] | None = [] if source == "-" else None
-    for index, batch in _batches(iter_rows(source), batch_size):
-        if spool is not None:
-            spool.append(batch)
+    rows_seen = unusable = 0
+    first_problems: list[tuple[int, str]] = []
+    for index, batch in _batches(iter_rows(info), batch_size):
+        rows_seen += len(batch)
         if index in results:
             report.resumed_rows += len(batch)
-            if on_rows:
-                on_rows(len(batch))
-            continue
-        good = [raw for raw in batch if raw.record is not None]
-        values = annotator.annotate([raw.record for raw in good]) if good else []
-        by_row = {raw.row: value for raw, value in zip(good, values, strict=True)}
-        out_values: list[Any] = []
-        skipped: list[list] = []
-        for raw in batch:  # in row order, so --strict stops at the first problem
-            if raw.record is None:
-                if strict:
-                    raise DataError(raw.error or "unreadable", source=source, line=raw.line)
-                continue
-            value = by_row[raw.row]
-            if isinstance(value, Skipped):
-                if strict and value.bad_input:
-                    raise DataError(value.reason, source=source, line=raw.line)
-                skipped.append([raw.row, value.reason])
-                value = annotator.skip_value
-            out_values.append(value)
-        entry = {"batch": index, "values": out_values, "skipped": skipped}
-        if checkpoint is not None:
-            checkpoint.add(index, out_values, skipped)
-        results[index] = entry
+            entry = results[index]
+        else:
+            entry = _annotate_batch(index, batch, annotator, strict, info.source)
+            if checkpoint is not None:
+                checkpoint.add(index, entry["values"], entry["skipped"])
+            results[index] = entry
+        reasons = {int(row): reason for row, reason in entry["skipped"]}
+        for raw in batch:
+            problem = raw.error if raw.record is None else reasons.get(raw.row)
+            if problem is not None:
+                unusable += 1
+                if len(first_problems) < 3:
+                    first_problems.append((raw.line, problem))
         if on_rows:
             on_rows(len(batch))
-    rows = iter_rows(source) if spool is None else (r for b in spool for r in b)
+    if rows_seen and unusable == rows_seen:
+        if checkpoint is not None:
+            checkpoint.remove()
+        shown = "; ".join(f"line {line}: {why}" for line, why in first_problems)
+        raise DataError(
+            f"no record could be annotated: all {rows_seen:,} were skipped or unreadable "
+            f"({shown}){'; ' + hint if hint else ''}; nothing was written",
+            source=info.source,
+        )
     writer = AnnotatedWriter(output)
     ok = False
     try:
-        for index, batch in _batches(rows, batch_size):
+        for index, batch in _batches(iter_rows(info), batch_size):
             entry = results[index]
             values = iter(entry["values"])
             reasons = {int(row): reason for row, reason in entry["skipped"]}
-            out = []
+            out, lines = [], []
             for raw in batch:
                 report.rows += 1
                 if raw.record is None:
@@ -138,14 +159,36 @@ def run_annotation(
                 record = dict(raw.record)
                 record[annotator.field] = next(values)
                 out.append(record)
+                lines.append(raw.line)
                 if raw.row in reasons:
                     report.skipped.append((raw.line, reasons[raw.row]))
                 else:
                     report.annotated += 1
-            writer.write(out)
+            writer.write(out, lines, info.source)
         ok = True
     finally:
         writer.close(ok)
     if checkpoint is not None:
         checkpoint.remove()
     return report
+
+
+def _annotate_batch(index: int, batch: list[RawRow], annotator, strict: bool, source: str) -> dict:
+    good = [raw for raw in batch if raw.record is not None]
+    values = annotator.annotate([raw.record for raw in good]) if good else []
+    by_row = {raw.row: value for raw, value in zip(good, values, strict=True)}
+    out_values: list[Any] = []
+    skipped: list[list] = []
+    for raw in batch:  # in row order, so --strict stops at the first problem
+        if raw.record is None:
+            if strict:
+                raise DataError(raw.error or "unreadable", source=source, line=raw.line)
+            continue
+        value = by_row[raw.row]
+        if isinstance(value, Skipped):
+            if strict and value.bad_input:
+                raise DataError(value.reason, source=source, line=raw.line)
+            skipped.append([raw.row, value.reason])
+            value = annotator.skip_value
+        out_values.append(value)
+    return {"batch": index, "values": out_values, "skipped": skipped}

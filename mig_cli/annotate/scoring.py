@@ -30,7 +30,7 @@ class LengthScoreAnnotator:
         return {"scorer": "length", **self.source.config()}
 
     def annotate(self, records: Sequence[dict]) -> list[Any]:
-        turns = [self.source.turns(r) for r in records]
+        turns = [self.source.answered_turns(r) for r in records]  # no answer: Skipped, not 0
         good = [t for t in turns if not isinstance(t, Skipped)]
         scores = iter(LengthScorer().score(good).tolist() if good else [])
         return [t if isinstance(t, Skipped) else next(scores) for t in turns]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import time
 from enum import Enum
-from pathlib import Path
 
 import typer
 
 from ..annotate.engine import AnnotationReport, run_annotation
-from ..records.rows import count_rows
-from .common import err_console, progress
+from .common import check_outputs, err_console, progress
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 
@@ -50,6 +48,12 @@ TEXT_FIELD = typer.Option(
     "--text-field",
     help="Field (dotted path) holding the text, when it is not in a usual chat shape.",
 )
+ANSWER_FIELD = typer.Option(
+    None,
+    "--answer-field",
+    help="Field (dotted path) holding the answer, when it is not found in a usual chat shape "
+    "(a string, or a message list whose last assistant turns are the answer).",
+)
 MAX_CHARS = typer.Option(200_000, "--max-chars", min=1, help="Skip records whose text is longer.")
 BATCH = typer.Option(None, "--batch-size", min=1, help="Rows per batch (and per checkpoint).")
 STRICT = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping.")
@@ -84,15 +88,18 @@ def llm_client(base_url: str, model: str | None, api_key_env: str, timeout: floa
         raise typer.BadParameter(str(exc), param_hint="'--base-url'") from None
 
 
+# More than this share of records without text or answer gets a prominent warning.
+WARN_SHARE = 0.05
+HINT = "if the pool keeps them under other names, use --text-field / --answer-field"
+
+
 def run_stage(
     pool: str, output: str, annotator, batch_size: int, strict: bool, restart: bool, what: str
 ) -> AnnotationReport:
-    if output != "-" and pool != "-" and Path(output).resolve() == Path(pool).resolve():
-        raise typer.BadParameter("the output must not overwrite the input", param_hint="'-o'")
+    check_outputs([pool], [("-o", output)])
     started = time.perf_counter()
-    total = count_rows(pool) if pool != "-" else None
     with progress() as bar:
-        task = bar.add_task(what, total=total)
+        task = bar.add_task(what, total=None)
         report = run_annotation(
             pool,
             output,
@@ -101,6 +108,8 @@ def run_stage(
             strict=strict,
             restart=restart,
             on_rows=lambda n: bar.advance(task, n),
+            on_start=lambda total: bar.update(task, total=total),
+            nothing_hint=HINT,
         )
     if report.discarded_checkpoint:
         err_console.print(
@@ -112,16 +121,32 @@ def run_stage(
     if report.resumed_rows:
         note += f" ({report.resumed_rows:,} rows resumed from a checkpoint)"
     err_console.print(f"{note} in {time.perf_counter() - started:.1f}s")
-    problems = report.problems
-    if problems:
-        shown = "; ".join(f"line {line}: {reason}" for line, reason in problems[:5])
-        more = f" (and {len(problems) - 5:,} more)" if len(problems) > 5 else ""
-        err_console.print(
-            f"[yellow]Warning:[/] {len(report.skipped):,} records skipped, "
-            f"{len(report.dropped):,} unreadable lines left out: {shown}{more}",
-            markup=True,
-        )
+    warn_problems(report, annotator.field, getattr(annotator, "skip_value", None))
     unusable = getattr(annotator, "unusable", 0)
     if unusable:
         err_console.print(f"[yellow]Warning:[/] {unusable:,} unusable model replies in this run")
     return report
+
+
+def warn_problems(report: AnnotationReport, field: str, skip_value: object) -> None:
+    """Skipped and unreadable records on stderr: prominent when more than WARN_SHARE."""
+    problems = report.problems
+    if not problems:
+        return
+    shown = "; ".join(f"line {line}: {reason}" for line, reason in problems[:5])
+    more = f" (and {len(problems) - 5:,} more)" if len(problems) > 5 else ""
+    share = len(problems) / max(report.rows, 1)
+    if share > WARN_SHARE:
+        err_console.print(
+            f"[bold red]Warning: {len(problems):,} of {report.rows:,} records "
+            f"({share:.1%}) yielded no text or no answer or could not be read[/]: "
+            f"{shown}{more}. Skipped records hold {field} = {skip_value!r} (they come last "
+            f"when sampling); {HINT}.",
+            markup=True,
+        )
+        return
+    err_console.print(
+        f"[yellow]Warning:[/] {len(report.skipped):,} records skipped, "
+        f"{len(report.dropped):,} unreadable lines left out: {shown}{more}",
+        markup=True,
+    )

@@ -13,7 +13,14 @@ from ..records.embedding_cache import EmbeddingCache
 from ..records.graph_files import write_graph
 from ..records.label_graph import LabelGraph
 from ..selection.graph import build_graph
-from .common import cached_embed, config_option, err_console, fingerprint, reports_errors
+from .common import (
+    cached_embed,
+    check_outputs,
+    config_option,
+    err_console,
+    fingerprint,
+    reports_errors,
+)
 from .options import (
     CACHE_DIR,
     EDGE_THRESHOLD,
@@ -82,6 +89,7 @@ def build_graph_cmd(
       mig build-graph pool.jsonl -o graph/ --max-nodes 4531 --edge-threshold 0.9
     """
     started = time.perf_counter()
+    check_outputs([pool], [("-o", output)])
     data = read_input(pool)
     _, lf, _ = resolve_fields(preset.value if preset else None, labels_field, None)
     labels = read_labels(data, lf)

@@ -26,7 +26,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ..errors import MigError
+from ..errors import MigError, UsageError
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -41,11 +41,60 @@ def reports_errors(fn: Callable) -> Callable:
         except MigError as exc:
             sys.stderr.write(f"Error: {exc}\n")
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:  # disk full, permission denied, a folder where a file goes
+            sys.stderr.write(f"Error: {os_error_text(exc)}\n")
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("Interrupted; no output was written.")
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError in one line: `<file>: <what>` (never a traceback)."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    where = exc.filename if exc.filename is not None else None
+    if exc.filename2 is not None:
+        where = f"{exc.filename} -> {exc.filename2}"
+    return f"{where}: {what}" if where else what
+
+
+# ----------------------------------------------------------------------------- outputs
+def _same_or_within(a: Path, b: Path) -> bool:
+    """`a` is `b`, or lies inside the folder `b` (after resolving links)."""
+    try:
+        if a.exists() and b.exists() and os.path.samefile(a, b):
+            return True
+    except OSError:
+        pass
+    a, b = a.resolve(), b.resolve()
+    return a == b or b in a.parents
+
+
+def check_outputs(inputs: list[str | None], outputs: list[tuple[str, str | None]]) -> None:
+    """Refuse (exit 2) any output that is an input, holds one, or lies inside one.
+
+    `inputs` are paths read by the command (None and '-' are skipped); `outputs` are
+    (option name, path) pairs such as ("-o", "subset.jsonl") or ("--ranking", "r.csv").
+    Two outputs naming the same file are refused too. Call it before any work is done.
+    """
+    named = [(Path(p), p) for p in inputs if p and p != "-"]
+    seen: list[tuple[Path, str]] = []
+    for option, out in outputs:
+        if not out or out == "-":
+            continue
+        target = Path(out)
+        for path, text in named:
+            if _same_or_within(target, path) or _same_or_within(path, target):
+                raise UsageError(
+                    f"{option} {out} would overwrite the input {text}; "
+                    "write the output to another file"
+                )
+        for other, other_option in seen:
+            if _same_or_within(target, other) or _same_or_within(other, target):
+                raise UsageError(f"{option} and {other_option} name the same file ({out})")
+        seen.append((target, option))
 
 
 # ----------------------------------------------------------------------------- config files
@@ -55,8 +104,29 @@ def _load_toml(path: str) -> dict:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise typer.BadParameter(f"no such file: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except IsADirectoryError:
+        raise typer.BadParameter(f"{path}: is a folder, not a TOML file") from None
+    except OSError as exc:
+        raise typer.BadParameter(f"{path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise typer.BadParameter(f"{path}: not valid TOML ({exc})") from None
+
+
+# Tables a config may hold besides the commands' own: `[run]` drives `make select`.
+OTHER_TABLES = ("run",)
+
+
+def _all_option_names(ctx: typer.Context) -> tuple[set[str], set[str]]:
+    """Option names (dashes as underscores) of every command of the app, and the commands."""
+    root = ctx.find_root().command
+    commands = getattr(root, "commands", {}) or {}
+    names: set[str] = set()
+    for cmd in commands.values():
+        for p in cmd.params:
+            if p.name:
+                names.add(p.name)
+            names.update(o[2:].replace("-", "_") for o in p.opts if o.startswith("--"))
+    return names, {c.replace("-", "_") for c in commands}
 
 
 def config_callback(
@@ -76,12 +146,17 @@ def config_callback(
             if opt.startswith("--"):
                 names[opt[2:].replace("-", "_")] = p.name
     defaults: dict[str, Any] = {}
+    every, commands = _all_option_names(ctx)
     for key, item in data.items():
-        if isinstance(item, dict):
-            continue
         name = key.replace("-", "_")
+        if isinstance(item, dict):
+            if commands and name not in commands and name not in OTHER_TABLES:
+                raise typer.BadParameter(f"{value}: unknown table [{key}]")
+            continue
         if name in names:
             defaults[names[name]] = item
+        elif not every or name not in every:
+            raise typer.BadParameter(f"{value}: unknown option '{key}' (no command has it)")
     section = data.get(command.replace("-", "_")) or data.get(command) or {}
     if not isinstance(section, dict):
         raise typer.BadParameter(f"{value}: [{command}] must be a table")

@@ -9,10 +9,11 @@ import typer
 
 from ..records.graph_files import read_graph
 from ..records.matching import RecordsKeys
-from ..records.writers import write_pool_rows, write_table
+from ..records.writers import output_format, table_format, write_pool_rows, write_table
 from ..selection.selection import select
 from .build_graph import graph_for
 from .common import (
+    check_outputs,
     config_option,
     default_output,
     err_console,
@@ -61,7 +62,7 @@ def sample_cmd(
     ),
     graph_dir: str = typer.Option(None, "--graph", help="Label graph folder (from build-graph)."),
     method: Method = typer.Option(Method.mig, "--method", help="mig, or a baseline."),
-    seed: int = typer.Option(0, "--seed", help="Seed for --method random."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed for --method random."),
     labels_field: str = LABELS_FIELD,
     score_field: str = SCORE_FIELD,
     preset: Preset = PRESET,
@@ -94,6 +95,11 @@ def sample_cmd(
       cat pool.jsonl | mig sample - -k 0.1 --method top-score > subset.jsonl
     """
     started = time.perf_counter()
+    check_outputs([pool, given, graph_dir], [("-o", output), ("--ranking", ranking)])
+    if output is not None:
+        output_format(output)
+    if ranking:
+        table_format(ranking)
     phi_fn = phi_from_options(phi, phi_a, phi_b, phi_lambda)
     check_graph_options(ctx, graph_dir if method == Method.mig else None)
     data = read_input(pool)
@@ -147,6 +153,7 @@ def sample_cmd(
             given=given_ann,
             exclude=exclude,
         )
+    write_pool_rows(data, selection.rows.tolist(), target)
     if ranking:
         ids = data.ids()
         write_table(
@@ -158,7 +165,6 @@ def sample_cmd(
             },
             ranking,
         )
-    write_pool_rows(data, selection.rows.tolist(), target)
     where = "stdout" if target == "-" else target
     note = f"Selected {len(selection.rows):,} of {len(data):,} records ({method.value})"
     if selection.information is not None and graph is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from ..annotate.llm.client import safe_url
 from ..annotate.scoring import (
     FieldScoreAnnotator,
     LengthScoreAnnotator,
@@ -12,6 +13,7 @@ from ..annotate.scoring import (
 )
 from ..annotate.text import text_source
 from .annotation import (
+    ANSWER_FIELD,
     API_KEY_ENV,
     BASE_URL,
     BATCH,
@@ -69,6 +71,7 @@ def score_cmd(
     ),
     text: TextMode = TEXT,
     text_field: str = TEXT_FIELD,
+    answer_field: str = ANSWER_FIELD,
     max_chars: int = MAX_CHARS,
     batch_size: int = BATCH,
     strict: bool = STRICT,
@@ -93,7 +96,7 @@ def score_cmd(
     if preset not in (None, "xsample"):
         raise typer.BadParameter("the only preset is 'xsample'", param_hint="'--preset'")
     chosen = scorer or (ScorerName.field if (preset or from_field) else ScorerName.length)
-    source = text_source(text.value, text_field, max_chars)
+    source = text_source(text.value, text_field, max_chars, answer_field)
     default_batch = 4096
     if chosen == ScorerName.field:
         path = from_field or ("annotation.deita" if preset == "xsample" else None)
@@ -111,7 +114,7 @@ def score_cmd(
         )
         settings = {
             "model": model,
-            "base_url": base_url,
+            "base_url": safe_url(base_url),
             "endpoint": endpoint.value,
             "top_logprobs": top_logprobs,
         }

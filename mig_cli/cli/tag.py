@@ -7,9 +7,11 @@ from pathlib import Path
 import typer
 
 from ..annotate.labelling import FieldTagAnnotator, TextTagAnnotator
+from ..annotate.llm.client import safe_url
 from ..annotate.text import text_source
 from ..errors import DataError
 from .annotation import (
+    ANSWER_FIELD,
     API_KEY_ENV,
     BASE_URL,
     BATCH,
@@ -65,6 +67,7 @@ def tag_cmd(
     ),
     text: TextMode = TEXT,
     text_field: str = TEXT_FIELD,
+    answer_field: str = ANSWER_FIELD,
     max_chars: int = MAX_CHARS,
     batch_size: int = BATCH,
     strict: bool = STRICT,
@@ -86,7 +89,7 @@ def tag_cmd(
           --model Qwen2.5-7B-Instruct --concurrency 16
       mig tag pool.jsonl -o tagged.jsonl --tagger field --from meta.tags
     """
-    source = text_source(text.value, text_field, max_chars)
+    source = text_source(text.value, text_field, max_chars, answer_field)
     if tagger == TaggerName.field:
         if not from_field:
             raise typer.BadParameter("--tagger field needs --from PATH", param_hint="'--from'")
@@ -96,7 +99,7 @@ def tag_cmd(
         from ..annotate.llm.annotators import LLMTagger
 
         client = llm_client(base_url, model, api_key_env, timeout, max_retries)
-        settings = {"model": model, "base_url": base_url}
+        settings = {"model": model, "base_url": safe_url(base_url)}
         annotator = TextTagAnnotator(
             LLMTagger(client, concurrency=concurrency), "llm", source, settings, field
         )

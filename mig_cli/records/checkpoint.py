@@ -1,13 +1,15 @@
-"""Checkpoints of long annotation runs, and what identifies an input for resuming."""
+"""Checkpoints of long annotation runs, and the lock that keeps two runs off one output."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 from pathlib import Path
 
 import orjson
 
+from ..errors import DataError
 from .formats import STDIN
 
 
@@ -72,9 +74,42 @@ class Checkpoint:
             self.path.unlink()
 
 
-def file_identity(path: str) -> dict:
-    """What identifies an input for resuming: its absolute path, size and mtime."""
-    if path == STDIN:
-        return {"path": "<stdin>"}
-    st = Path(path).stat()
-    return {"path": str(Path(path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+class OutputLock:
+    """An exclusive lock on an output for one run (`fcntl.flock` on `.<name>.mig-lock`).
+
+    A second run on the same output (another terminal, a second `make` job) fails at once with
+    a `DataError` instead of mixing its batches into the first run's checkpoint. The kernel
+    drops the lock when the process dies, even by kill -9, so a stale lock file never blocks.
+    """
+
+    def __init__(self, output: str) -> None:
+        self.output = output
+        out = Path(output)
+        self.path = None if output == STDIN else out.with_name(f".{out.name}.mig-lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        if self.path is None:
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DataError(
+                "another mig run is writing this output now; wait for it to finish "
+                "or choose another -o",
+                source=self.output,
+            ) from None
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is None or self.path is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None

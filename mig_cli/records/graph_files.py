@@ -11,15 +11,23 @@ import pyarrow.parquet as pq
 
 from ..errors import GraphError
 from .label_graph import GRAPH_FORMAT_VERSION, LabelGraph
-from .writers import atomic_path, write_text
+from .writers import atomic_folder
 
 NODES_FILE, EDGES_FILE, META_FILE = "nodes.parquet", "edges.parquet", "meta.json"
 
 
 def write_graph(graph: LabelGraph, folder: str) -> None:
-    """Write nodes.parquet, edges.parquet and meta.json into `folder`."""
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write nodes.parquet, edges.parquet and meta.json into `folder`, swapped in whole.
+
+    The files are written into a temporary folder beside `folder`, which then replaces it, so a
+    failed run leaves the earlier graph (or nothing) and never a mix. An existing `folder` that
+    holds other files is refused (`UsageError`).
+    """
+    with atomic_folder(folder, allowed=(NODES_FILE, EDGES_FILE, META_FILE)) as out:
+        _write_graph_files(graph, out)
+
+
+def _write_graph_files(graph: LabelGraph, out: Path) -> None:
     labels = pa.array(graph.labels, type=pa.string())
     nodes = pa.table({"label": labels, "count": pa.array(graph.counts, type=pa.int64())})
     edges = pa.table(
@@ -29,13 +37,11 @@ def write_graph(graph: LabelGraph, folder: str) -> None:
             "weight": pa.array(graph.weights, type=pa.float32()),
         }
     )
-    with atomic_path(out / NODES_FILE) as tmp:
-        pq.write_table(nodes, tmp)
-    with atomic_path(out / EDGES_FILE) as tmp:
-        pq.write_table(edges, tmp)
+    pq.write_table(nodes, out / NODES_FILE)
+    pq.write_table(edges, out / EDGES_FILE)
     meta = {"version": GRAPH_FORMAT_VERSION, **graph.meta}
     meta.update(nodes=graph.num_nodes, edges=graph.num_edges)
-    write_text(out / META_FILE, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    (out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
 def _graph_table(folder: Path, name: str, columns: dict[str, str]) -> pa.Table:

@@ -1,17 +1,34 @@
-"""Streaming the rows of a pool with bounded memory (the annotation engine's input)."""
+"""Streaming the rows of a pool with bounded memory (the annotation engine's input).
+
+Goes through `formats.open_input`, like `read_pool`: the same inputs are accepted and the same
+broken ones refused. An input that can be read only once (stdin, a pipe, a FIFO) is spooled to
+a temporary file when it is opened, so counting, annotating and writing read it again safely.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import sys
+import hashlib
 from collections.abc import Iterator
 
-import orjson
-import pyarrow.parquet as pq
+import pyarrow as pa
 
 from ..errors import DataError
-from .formats import STDIN, _lenient_json, pool_format, read_pool
+from .formats import (
+    _GZIP_ERRORS,
+    InputFile,
+    gzip_error,
+    iter_lines,
+    open_bytes,
+    open_input,
+    parquet_file,
+    parse_array,
+    parse_line,
+    read_all,
+    read_table,
+    starts_array,
+)
+
+_PEEK = 4096
 
 
 class RawRow:
@@ -23,58 +40,101 @@ class RawRow:
         self.row, self.line, self.record, self.error = row, line, record, error
 
 
-def count_rows(path: str) -> int:
-    """Rows in a pool without parsing it (lines with content for JSONL; metadata for Parquet)."""
-    fmt = pool_format(path)
-    if fmt == "parquet":
-        return pq.ParquetFile(path).metadata.num_rows
-    if fmt in ("datasets", "hub"):
-        return len(read_pool(path))
+def _is_array(info: InputFile) -> bool:
+    with open_bytes(info) as fh:
+        try:
+            head = fh.read(_PEEK)
+        except _GZIP_ERRORS as exc:
+            raise gzip_error(info, exc) from None
+    return starts_array(head.removeprefix(b"\xef\xbb\xbf"))
+
+
+def count_rows(path: str | InputFile) -> int:
+    """Rows in a pool (lines with content for JSONL; metadata for Parquet)."""
+    info = open_input(path)
+    if info.kind == "parquet":
+        return parquet_file(info).metadata.num_rows
+    if info.kind != "text" or _is_array(info):
+        return sum(1 for _ in iter_rows(info))
     total = 0
-    opener = gzip.open if fmt == "jsonl.gz" else open
-    try:
-        with opener(path, "rb") as fh:
-            for line in fh:
+    with open_bytes(info) as fh:
+        try:
+            for line in iter_lines(fh):
                 if line.strip():
                     total += 1
-    except FileNotFoundError:
-        raise DataError("no such file", source=path) from None
+        except _GZIP_ERRORS as exc:
+            raise gzip_error(info, exc) from None
     return total
 
 
-def iter_rows(path: str) -> Iterator[RawRow]:
-    """Stream the rows of a pool with bounded memory; bad JSON lines come back with an error."""
-    fmt = pool_format(path)
-    if fmt == "parquet":
-        row = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
+def iter_rows(path: str | InputFile) -> Iterator[RawRow]:
+    """Stream the rows of a pool; bad JSON lines come back with an error (not raised)."""
+    info = open_input(path)
+    if info.kind == "parquet":
+        yield from _parquet_rows(info)
+        return
+    if info.kind != "text":
+        for i, record in enumerate(read_table(info).to_pylist()):
+            yield RawRow(i, i + 1, record)
+        return
+    if _is_array(info):
+        items = parse_array(read_all(info), info.source)
+        if items is not None:
+            for i, item in enumerate(items):
+                ok = isinstance(item, dict)
+                yield RawRow(i, i + 1, item if ok else None, None if ok else "not a JSON object")
+            return
+    row = 0
+    with open_bytes(info) as fh:
+        lines = iter_lines(fh)
+        number = 0
+        while True:
+            try:
+                line = next(lines)
+            except StopIteration:
+                break
+            except _GZIP_ERRORS as exc:
+                raise gzip_error(info, exc) from None
+            number += 1
+            if not line.strip():
+                continue
+            record, error = parse_line(line)
+            yield RawRow(row, number, record, error)
+            row += 1
+
+
+def _parquet_rows(info: InputFile) -> Iterator[RawRow]:
+    row = 0
+    try:
+        for batch in parquet_file(info).iter_batches(batch_size=4096):
             for record in batch.to_pylist():
                 row += 1
                 yield RawRow(row - 1, row, record)
-        return
-    if fmt in ("datasets", "hub"):
-        for i, record in enumerate(read_pool(path).rows()):
-            yield RawRow(i, i + 1, record)
-        return
-    opener = gzip.open if fmt == "jsonl.gz" else open
-    row = 0
-    try:
-        fh = sys.stdin.buffer if path == STDIN else opener(path, "rb")
-    except FileNotFoundError:
-        raise DataError("no such file", source=path) from None
-    with contextlib.ExitStack() as stack:
-        if path != STDIN:
-            stack.enter_context(fh)
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-                error = None if isinstance(record, dict) else "expected a JSON object"
-            except orjson.JSONDecodeError as exc:
-                record = _lenient_json(line)
-                error = None if record is not None else f"not valid JSON ({str(exc).split(':')[0]})"
-            if error:
-                record = None
-            yield RawRow(row, number, record, error)
-            row += 1
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        text = str(exc).strip().splitlines()
+        raise DataError(
+            f"cannot read Parquet at row {row + 1}: {text[0] if text else exc}",
+            source=info.source,
+        ) from None
+
+
+def content_hash(path: str | InputFile) -> str:
+    """sha256 of an input's bytes as stored (streamed; every file of a datasets folder)."""
+    info = open_input(path)
+    h = hashlib.sha256()
+    if info.path is None:
+        return "hub:" + info.name
+    files = (
+        sorted(p for p in info.path.rglob("*") if p.is_file())
+        if info.path.is_dir()
+        else [info.path]
+    )
+    for file in files:
+        h.update(str(file.relative_to(info.path) if file != info.path else "").encode() + b"\0")
+        try:
+            with open(file, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+        except OSError as exc:
+            raise DataError(f"cannot read: {exc.strerror or exc}", source=str(file)) from None
+    return "sha256:" + h.hexdigest()

@@ -31,6 +31,29 @@ _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _SNIPPET_CHARS = 200
 
 
+def safe_url(url: str) -> str:
+    """`url` without credentials: `user:password@` and query values become `***`.
+
+    Used wherever a base URL is printed or stored (messages, checkpoint headers).
+    """
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<unreadable URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = ("***@" if parts.username or parts.password else "") + host
+    if port is not None:
+        netloc += f":{port}"
+    query = parts.query
+    if query:
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        query = "&".join(f"{k}=***" for k, _ in pairs) or "***"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
 def api_key_from_env(name: str = "OPENAI_API_KEY") -> str | None:
     """The API key in environment variable `name`, or None when it is unset or blank."""
     value = os.environ.get(name, "").strip()
