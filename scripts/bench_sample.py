@@ -210,7 +210,7 @@ def main() -> None:
         print(f"N={n}: build {b:.2f}s select {s:.2f}s", flush=True)
         log(f"| {n:,} | {k:,} | {b:.2f} s | {s:.2f} s | {b + s:.2f} s | {sel.evaluations:,} |")
 
-    backend = "numba" if kernels.lazy_greedy_compiled is not None else "python"
+    backend = "numba" if kernels.greedy_phase_compiled is not None else "python"
     header = [
         "# Benchmark results: `mig sample`\n",
         f"Command: `{' '.join(['python', 'scripts/bench_sample.py', *sys.argv[1:]])}` "

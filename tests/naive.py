@@ -58,22 +58,95 @@ def naive_select(
     norm=False,
     gain="gradient",
     start=None,
+    exclude=None,
+    include=(),
+    cost=None,
+    budget=None,
+    groups=None,
+    caps=None,
+    minimums=None,
 ):
+    """The rule of design.md plus the selection controls (README "Selection controls"), by a
+    full scan of every record at every step.
+
+    include: rows taken first, in order, counted in k; cost + budget: pick the largest
+    gain / cost among the records whose cost fits in what is left, then compare with the best
+    single affordable record by I (exact information); groups (group index per row) with caps
+    (most cost per group) and minimums (fewest records per group): a record whose group would
+    pass its cap is not admissible; while a group is under its minimum only such groups'
+    records are admissible. Returns (rows, gains, X); raises AssertionError when a minimum is
+    not met.
+    """
     p = dense_propagation(labels, edges, alpha)
     u = dense_vectors(label_lists, scores, labels, p, norm)
     f, fprime = phi_fns(phi, a, b, lam)
+    n = len(label_lists)
     x = np.zeros(len(labels)) if start is None else np.array(start, dtype=float)
-    chosen = np.zeros(len(label_lists), dtype=bool)
+    c = np.ones(n) if cost is None else np.asarray(cost, dtype=float)
+    left = np.inf if budget is None else float(budget)
+    grouped = groups is not None
+    if grouped:
+        groups = np.asarray(groups)
+        room = np.array(caps, dtype=float)
+        need = np.array(minimums, dtype=np.int64)
+    blocked = np.zeros(n, dtype=bool) if exclude is None else np.array(exclude, dtype=bool)
+    chosen = np.zeros(n, dtype=bool)
     order, gains = [], []
-    for _ in range(k):
+
+    def gains_at(x):
         if gain == "gradient":
-            g = np.cumsum(u * fprime(x)[None, :], axis=1)[:, -1]
-        else:
-            g = np.cumsum(f(x[None, :] + u) - f(x)[None, :], axis=1)[:, -1]
-        g = np.where(chosen, -np.inf, g)
-        best = int(np.argmax(g))  # argmax returns the first (lowest row) of equal maxima
-        order.append(best)
-        gains.append(float(g[best]))
-        chosen[best] = True
-        x = x + u[best]
+            return np.cumsum(u * fprime(x)[None, :], axis=1)[:, -1]
+        return np.cumsum(f(x[None, :] + u) - f(x)[None, :], axis=1)[:, -1]
+
+    def take(row):
+        nonlocal x, left
+        g = gains_at(x)[row]
+        order.append(int(row))
+        gains.append(float(g))
+        chosen[row] = True
+        x = x + u[row]
+        left -= c[row]
+        if grouped:
+            room[groups[row]] -= c[row]
+            need[groups[row]] -= 1
+
+    for row in include:
+        take(row)
+    x_included, left_included = x.copy(), left
+    room_included = room.copy() if grouped else None
+
+    def admissible(minimum_phase):
+        ok = ~blocked & ~chosen & (c <= left)
+        if grouped:
+            ok &= c <= room[groups]
+            if minimum_phase:
+                ok &= need[groups] > 0
+        return ok
+
+    for minimum_phase in [True, False] if grouped else [False]:
+        while len(order) < k:
+            ok = admissible(minimum_phase)
+            if not ok.any():
+                break
+            g = gains_at(x)
+            key = g if cost is None else g / c
+            key = np.where(ok, key, -np.inf)
+            take(int(np.argmax(key)))  # argmax: the first (lowest row) of equal maxima
+        if minimum_phase:
+            assert not (need > 0).any(), "a minimum was not met"
+    if budget is not None and not (grouped and np.any(minimums)) and k > len(include):
+        ok = ~blocked & np.isin(np.arange(n), include, invert=True) & (c <= left_included)
+        if grouped:
+            ok &= c <= room_included[groups]
+        if ok.any():
+            exact = np.cumsum(f(x_included[None, :] + u) - f(x_included)[None, :], axis=1)[:, -1]
+            best = int(np.argmax(np.where(ok, exact, -np.inf)))
+            single = float(np.sum(f(x_included + u[best])))
+            if single > float(np.sum(f(x))):
+                if gain == "gradient":
+                    g = float(np.cumsum(u[best] * fprime(x_included))[-1])
+                else:
+                    g = float(exact[best])
+                n_inc = len(include)
+                return list(order[:n_inc]) + [best], gains[:n_inc] + [g], x_included + u[best]
     return order, gains, x

@@ -1,6 +1,12 @@
-"""Compiled inner loop of the lazy greedy (numba), with the same arithmetic as the fallback.
+"""Compiled inner loops of the lazy greedy (numba), with the same arithmetic as the fallback.
 
-Import is optional: `lazy_greedy_compiled` is None when numba is missing or when the
+`greedy_phase` runs one phase of the greedy of `sampler.py` over a set of candidate rows: the
+heap is built from each row's last known gain (an upper bound of its current gain, since gains
+only fall), keyed by gain / cost when a cost array is given (the cost-benefit rule of a token
+budget), and a row that cannot be admitted (over the budget left, its group closed or full) is
+dropped from the heap for good: what is left of the budget and of a group's room only shrinks.
+
+Import is optional: `greedy_phase_compiled` is None when numba is missing or when the
 environment sets MIG_BACKEND=python.
 """
 
@@ -11,7 +17,8 @@ import os
 
 import numpy as np
 
-lazy_greedy_compiled = None
+greedy_phase_compiled = None
+first_gains_compiled = None
 
 if os.environ.get("MIG_BACKEND", "auto") != "python":
     try:
@@ -47,7 +54,7 @@ if os.environ.get("MIG_BACKEND", "auto") != "python":
 
         @njit(cache=True, nogil=True)
         def _sift_down(hg, hr, size, pos):
-            # max-heap on (gain desc, row asc); keys live in the heap arrays for locality
+            # max-heap on (key desc, row asc); keys live in the heap arrays for locality
             g, r = hg[pos], hr[pos]
             while True:
                 child = 2 * pos + 1
@@ -68,8 +75,43 @@ if os.environ.get("MIG_BACKEND", "auto") != "python":
             hr[pos] = r
 
         @njit(cache=True, nogil=True)
-        def _lazy_greedy(indptr, indices, data, x, rows, k, kind, p1, p2, exact):
-            n = len(indptr) - 1
+        def _first_gains(indptr, indices, data, x, rows, kind, p1, p2, exact, last_gain):
+            m = len(x)
+            cached = np.empty(m)
+            for j in range(m):
+                cached[j] = _phi(kind, p1, p2, x[j]) if exact else _phi_prime(kind, p1, p2, x[j])
+            for i in range(len(rows)):
+                r = rows[i]
+                last_gain[r] = _row_gain(indptr, indices, data, x, cached, r, kind, p1, p2, exact)
+
+        @njit(cache=True, nogil=True)
+        def _greedy_phase(
+            indptr,
+            indices,
+            data,
+            x,
+            rows,
+            last_gain,
+            stamp,
+            t,
+            t_end,
+            cost,
+            group,
+            room,
+            need,
+            left,
+            kind,
+            p1,
+            p2,
+            exact,
+            out,
+            out_gain,
+        ):
+            # cost: per-row cost (empty = every cost is 1 and keys are plain gains);
+            # group / room / need: per-row group, per-group room in cost units and picks
+            # still wanted in this phase (empty = no groups); left: 1-element budget left.
+            unit = len(cost) == 0
+            grouped = len(group) > 0
             m = len(x)
             cached = np.empty(m)
             for j in range(m):
@@ -78,19 +120,26 @@ if os.environ.get("MIG_BACKEND", "auto") != "python":
             hg = np.empty(size)
             hr = rows.copy()
             for i in range(size):
-                hg[i] = _row_gain(indptr, indices, data, x, cached, hr[i], kind, p1, p2, exact)
+                r = hr[i]
+                hg[i] = last_gain[r] if unit else last_gain[r] / cost[r]
             for pos in range(size // 2 - 1, -1, -1):
                 _sift_down(hg, hr, size, pos)
-            stamp = np.zeros(n, dtype=np.int64)  # step at which a row's heap gain was computed
-            out = np.empty(k, dtype=np.int64)
-            out_gain = np.empty(k)
-            t = 0
             evaluations = 0
-            while t < k and size > 0:
+            while t < t_end and size > 0:
                 top = hr[0]
-                if stamp[top] == t:
+                c = 1.0 if unit else cost[top]
+                admissible = c <= left[0]
+                if admissible and grouped:
+                    g = group[top]
+                    admissible = need[g] > 0 and c <= room[g]
+                if not admissible:  # never admissible again in this phase: drop it
+                    size -= 1
+                    hg[0] = hg[size]
+                    hr[0] = hr[size]
+                    _sift_down(hg, hr, size, 0)
+                elif stamp[top] == t:
                     out[t] = top
-                    out_gain[t] = hg[0]
+                    out_gain[t] = last_gain[top]
                     for p in range(indptr[top], indptr[top + 1]):
                         j = indices[p]
                         x[j] += data[p]
@@ -98,16 +147,23 @@ if os.environ.get("MIG_BACKEND", "auto") != "python":
                             cached[j] = _phi(kind, p1, p2, x[j])
                         else:
                             cached[j] = _phi_prime(kind, p1, p2, x[j])
+                    left[0] -= c
+                    if grouped:
+                        room[group[top]] -= c
+                        need[group[top]] -= 1
                     size -= 1
                     hg[0] = hg[size]
                     hr[0] = hr[size]
                     _sift_down(hg, hr, size, 0)
                     t += 1
                 else:
-                    hg[0] = _row_gain(indptr, indices, data, x, cached, top, kind, p1, p2, exact)
+                    gain = _row_gain(indptr, indices, data, x, cached, top, kind, p1, p2, exact)
+                    last_gain[top] = gain
+                    hg[0] = gain if unit else gain / c
                     stamp[top] = t
                     evaluations += 1
                     _sift_down(hg, hr, size, 0)
-            return out[:t], out_gain[:t], evaluations
+            return t, evaluations
 
-        lazy_greedy_compiled = _lazy_greedy
+        greedy_phase_compiled = _greedy_phase
+        first_gains_compiled = _first_gains

@@ -17,7 +17,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import kernels
+from .budget import BudgetError, best_single, check_costs, single_gain
 from .phi import Phi
+from .quota import GroupLimits, QuotaError, check_feasible
 
 GAIN_MODES = ("gradient", "exact")
 
@@ -72,7 +74,12 @@ def eligible_rows(n: int, k: int, exclude: np.ndarray | None) -> np.ndarray:
 
 @dataclass
 class Selection:
-    """Selected rows in selection order, each with the gain it had when chosen."""
+    """Selected rows in selection order, each with the gain it had when chosen.
+
+    `included` leading rows are the `include` rows (picked first, in their order); `guard` is
+    "single" when a budgeted run returned the best single affordable record instead of the
+    greedy's set (see `budget.py`), else "".
+    """
 
     rows: np.ndarray
     gains: np.ndarray
@@ -81,49 +88,204 @@ class Selection:
     information: float | None = None  # I(D) of the state after the selection (MIG only)
     start_information: float | None = None  # I(D) of the `given` records alone (MIG only)
     coverage: Any = None  # what the pool gave to select by (selection.coverage.Coverage)
+    included: int = 0
+    cost: float | None = None  # total cost of the rows, when costs were given
+    guard: str = ""
 
 
 class MigSampler:
-    """Greedy information-gain maximiser over CSR propagated vectors."""
+    """Greedy information-gain maximiser over CSR propagated vectors.
+
+    `select` runs the rule of design.md ("The MIG sampler, exactly"), extended by the selection
+    controls: `include` rows start the subset, `cost` + `budget` turn the rule into the
+    cost-benefit greedy (key gain / cost, rows over the budget left dropped; `budget.py`), and
+    `groups` closes a group at its cap and meets minimums first (`quota.py`). Without controls
+    the picks are those of the plain rule.
+    """
 
     def __init__(self, phi: Phi, gain: str = "gradient", backend: str = "auto") -> None:
         if gain not in GAIN_MODES:
             raise ValueError(f"unknown gain mode '{gain}' (choose from {', '.join(GAIN_MODES)})")
         if backend not in ("auto", "numba", "python"):
             raise ValueError("backend must be auto, numba or python")
-        if backend == "numba" and kernels.lazy_greedy_compiled is None:
+        if backend == "numba" and kernels.greedy_phase_compiled is None:
             raise ValueError("the numba backend is not available (pip install numba)")
         self.phi = phi
         self.gain = gain
         self.backend = (
             "numba"
-            if backend in ("auto", "numba") and kernels.lazy_greedy_compiled is not None
+            if backend in ("auto", "numba") and kernels.greedy_phase_compiled is not None
             else "python"
         )
 
     def select(
         self,
         u: sp.csr_matrix,
-        k: int,
+        k: int | None,
         *,
         start: np.ndarray | None = None,
         exclude: np.ndarray | None = None,
+        include: np.ndarray | None = None,
+        cost: np.ndarray | None = None,
+        budget: float | None = None,
+        groups: GroupLimits | None = None,
     ) -> Selection:
-        """Pick k rows of `u`; `start` is the initial X, `exclude` a boolean mask of rows."""
+        """Pick up to k rows of `u` (N x M CSR), `include` rows first, counted in k.
+
+        start: initial X (M,); exclude: bool (N,) rows never picked; include: row indices
+        picked first in their order; cost: float64 (N,) > 0 per row; budget: most total cost
+        (None = no budget; k None = as many as the budget allows); groups: quota limits.
+        Raises ValueError when k exceeds the rows that can be chosen (without a budget) and
+        `QuotaError` when the quotas cannot be met.
+        """
         n, m = u.shape
         x = np.zeros(m) if start is None else np.array(start, dtype=np.float64)
-        rows = eligible_rows(n, k, exclude)
+        include = np.zeros(0, np.int64) if include is None else np.asarray(include, np.int64)
+        blocked = np.zeros(n, dtype=bool) if exclude is None else np.array(exclude, dtype=bool)
+        blocked[include] = True
+        if k is None:
+            if budget is None:
+                raise ValueError("give k, a budget, or both")
+            k = n
+        if k < len(include):
+            raise ValueError(f"k={k} is smaller than the {len(include)} included records")
+        if budget is None:
+            rows = eligible_rows(n, k - len(include), blocked)
+        else:
+            rows = np.flatnonzero(~blocked).astype(np.int64)
         indptr = np.asarray(u.indptr, dtype=np.int64)  # no copies of the big arrays when
         indices = np.asarray(u.indices, dtype=np.int32)  # scipy already holds these dtypes
         data = np.asarray(u.data, dtype=np.float64)
-        exact = self.gain == "exact"
-        if self.backend == "numba":
-            out, gains, evals = kernels.lazy_greedy_compiled(
-                indptr, indices, data, x, rows, k, self.phi.kind, self.phi.p1, self.phi.p2, exact
+        csr = (indptr, indices, data)
+        costs = np.zeros(0) if cost is None else np.asarray(cost, dtype=np.float64)
+        if cost is not None:
+            check_costs(costs, n)
+        left = np.array([np.inf if budget is None else float(budget)])
+        room = np.zeros(0) if groups is None else groups.cap.astype(np.float64)
+        need = np.zeros(0, np.int64) if groups is None else groups.minimum.copy()
+        out_gain = np.empty(k)
+        out = np.empty(k, dtype=np.int64)
+        for t, row in enumerate(include.tolist()):
+            out[t], out_gain[t] = row, self._add_row(csr, x, row)
+            c = 1.0 if cost is None else costs[row]
+            left[0] -= c
+            if groups is not None:
+                room[groups.group[row]] -= c
+                need[groups.group[row]] -= 1
+        if left[0] < 0:
+            raise BudgetError(
+                f"the included records cost {budget - left[0]:,.0f}, more than the budget of "
+                f"{budget:,.0f}"
             )
-        else:
-            out, gains, evals = self._lazy_python(indptr, indices, data, x, rows, k, exact)
-        return Selection(np.asarray(out), np.asarray(gains), x, int(evals))
+        if groups is not None:
+            check_feasible(groups, rows, include, k, None if cost is None else costs, budget)
+        x_included, left_included, room_included = x.copy(), float(left[0]), room.copy()
+        exact = self.gain == "exact"
+        last_gain = np.zeros(n)
+        stamp = np.zeros(n, dtype=np.int64)
+        self._first_gains(csr, x, rows, exact, last_gain)
+        run = self._phase_numba if self.backend == "numba" else self._phase_python
+        state = (csr, x, last_gain, stamp, costs, groups, room, left, exact, out, out_gain)
+        t, evaluations = len(include), 0
+        if groups is not None and (need > 0).any():
+            wanted = rows[need[groups.group[rows]] > 0]
+            t, evals = run(state, wanted, t, k, need)
+            evaluations += evals
+            short = np.flatnonzero(need > 0)
+            if len(short):
+                g = int(short[0])
+                raise QuotaError(
+                    f"--min-count {groups.names[g]}={groups.minimum[g]:,} was not met: the "
+                    f"budget ran out with {groups.minimum[g] - need[g]:,} records of "
+                    f"{groups.field} = '{groups.names[g]}' chosen"
+                )
+        if groups is not None:
+            need = np.full(len(need), n + 1, dtype=np.int64)
+        taken = np.zeros(n, dtype=bool)
+        taken[out[:t]] = True
+        t, evals = run(state, rows[~taken[rows]], t, k, need)
+        evaluations += evals
+        chosen = Selection(
+            out[:t].copy(), out_gain[:t].copy(), x, evaluations, included=len(include)
+        )
+        if cost is not None:
+            chosen.cost = float(costs[chosen.rows].sum())
+        if budget is not None and (groups is None or not groups.minimum.any()) and k > len(include):
+            unit = np.ones(n) if cost is None else costs
+            affordable = unit[rows] <= left_included
+            if groups is not None:
+                affordable &= unit[rows] <= room_included[groups.group[rows]]
+            single = best_single(csr, x_included, rows, affordable, self.phi)
+            if single is not None and single[1] > information(x, self.phi):
+                best = single[0]
+                gain = single_gain(csr, x_included, best, self.phi, exact)
+                x_single = x_included.copy()
+                self._add_row(csr, x_single, best)
+                chosen = Selection(
+                    np.append(include, best),
+                    np.append(out_gain[: len(include)], gain),
+                    x_single,
+                    evaluations,
+                    included=len(include),
+                    cost=float(unit[include].sum() + unit[best]) if cost is not None else None,
+                    guard="single",
+                )
+        return chosen
+
+    def _add_row(self, csr, x: np.ndarray, row: int) -> float:
+        """X += u_row; returns the row's gain at X before the update."""
+        indptr, indices, data = csr
+        lo, hi = indptr[row], indptr[row + 1]
+        cols, vals = indices[lo:hi], data[lo:hi]
+        cached = self.phi.value(x[cols]) if self.gain == "exact" else self.phi.derivative(x[cols])
+        terms = self.phi.value(x[cols] + vals) - cached if self.gain == "exact" else vals * cached
+        g = 0.0
+        for term in terms.tolist():
+            g += term
+        x[cols] += vals
+        return g
+
+    def _first_gains(self, csr, x, rows, exact, last_gain) -> None:
+        indptr, indices, data = csr
+        if self.backend == "numba":
+            phi = self.phi
+            kernels.first_gains_compiled(
+                indptr, indices, data, x, rows, phi.kind, phi.p1, phi.p2, exact, last_gain
+            )
+            return
+        # All at once: scipy's CSR product sums each row left to right, exactly like
+        # _row_gain, so the values are the ones a row-by-row loop would give.
+        cached = self._cached(x, exact)
+        terms = self.phi.value(x[indices] + data) - cached[indices] if exact else data
+        weights = sp.csr_matrix((terms, indices, indptr), shape=(len(indptr) - 1, len(x)))
+        first = weights @ (np.ones(len(x)) if exact else cached)
+        last_gain[rows] = first[rows]
+
+    def _phase_numba(self, state, rows, t, t_end, need):
+        csr, x, last_gain, stamp, costs, groups, room, left, exact, out, out_gain = state
+        group = np.zeros(0, np.int32) if groups is None else groups.group
+        phi = self.phi
+        t, evals = kernels.greedy_phase_compiled(
+            *csr,
+            x,
+            rows,
+            last_gain,
+            stamp,
+            t,
+            t_end,
+            costs,
+            group,
+            room,
+            need,
+            left,
+            phi.kind,
+            phi.p1,
+            phi.p2,
+            exact,
+            out,
+            out_gain,
+        )
+        return int(t), int(evals)
 
     def _cached(self, x: np.ndarray, exact: bool) -> np.ndarray:
         return self.phi.value(x) if exact else self.phi.derivative(x)
@@ -134,44 +296,49 @@ class MigSampler:
         vals = data[lo:hi]
         terms = self.phi.value(x[cols] + vals) - cached[cols] if exact else vals * cached[cols]
         g = 0.0
-        for t in terms.tolist():  # sequential, like the compiled kernel
-            g += t
+        for term in terms.tolist():  # sequential, like the compiled kernel
+            g += term
         return g
 
-    def _lazy_python(self, indptr, indices, data, x, rows, k, exact):
+    def _phase_python(self, state, rows, t, t_end, need):
+        """The same phase as `kernels._greedy_phase`, with heapq (the fallback backend)."""
+        (indptr, indices, data), x, last_gain, stamp, costs, groups, room, left, exact = state[:9]
+        out, out_gain = state[9:]
+        unit = len(costs) == 0
+        group = None if groups is None else groups.group
         cached = self._cached(x, exact)
-        # All first gains at once: scipy's CSR product sums each row left to right, exactly
-        # like _row_gain, so the values are the ones a row-by-row loop would give.
-        terms = self.phi.value(x[indices] + data) - cached[indices] if exact else None
-        weights = sp.csr_matrix(
-            (terms if exact else data, indices, indptr), shape=(len(indptr) - 1, len(x))
-        )
-        first = weights @ (np.ones(len(x)) if exact else cached)
-        heap = [(-g, r, 0) for g, r in zip(first[rows].tolist(), rows.tolist())]
+        keys = last_gain[rows] if unit else last_gain[rows] / costs[rows]
+        heap = list(zip((-keys).tolist(), rows.tolist()))
         heapq.heapify(heap)
-        out, chosen_gains = [], []
         evaluations = 0
-        t = 0
-        while t < k and heap:
-            neg, row, stamp = heap[0]
-            if stamp == t:
+        while t < t_end and heap:
+            neg, row = heap[0]
+            c = 1.0 if unit else float(costs[row])
+            admissible = c <= left[0]
+            if admissible and group is not None:
+                g = group[row]
+                admissible = need[g] > 0 and c <= room[g]
+            if not admissible:
                 heapq.heappop(heap)
-                out.append(row)
-                chosen_gains.append(-neg)
+            elif stamp[row] == t:
+                heapq.heappop(heap)
+                out[t], out_gain[t] = row, last_gain[row]
                 lo, hi = indptr[row], indptr[row + 1]
                 cols = indices[lo:hi]
                 x[cols] += data[lo:hi]
                 cached[cols] = self._cached(x[cols], exact)
+                left[0] -= c
+                if group is not None:
+                    room[group[row]] -= c
+                    need[group[row]] -= 1
                 t += 1
             else:
-                g = self._row_gain(indptr, indices, data, x, cached, row, exact)
+                gain = self._row_gain(indptr, indices, data, x, cached, row, exact)
                 evaluations += 1
-                heapq.heapreplace(heap, (-g, row, t))
-        return (
-            np.array(out, dtype=np.int64),
-            np.array(chosen_gains, dtype=np.float64),
-            evaluations,
-        )
+                last_gain[row] = gain
+                stamp[row] = t
+                heapq.heapreplace(heap, (-(gain if unit else gain / c), row))
+        return t, evaluations
 
 
 class RandomSampler:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..records.annotations import Annotations, LabelColumn
 from ..records.label_graph import LabelGraph
 from .coverage import coverage, refuse_without_information
 from .phi import Phi, PowPhi
+from .quota import quota_limits
 from .sampler import (
     MigSampler,
     RandomSampler,
@@ -148,7 +150,7 @@ def _check_prop_weight(prop_weight: float) -> None:
 
 def select(
     annotations: Annotations,
-    k: int | float | str,
+    k: int | float | str | Sequence[int | float | str] | None,
     *,
     graph: LabelGraph | None = None,
     method: str = "mig",
@@ -159,27 +161,69 @@ def select(
     seed: int = 0,
     given: Annotations | None = None,
     exclude: np.ndarray | None = None,
+    include: Sequence[int] | np.ndarray | None = None,
+    min_score: float | None = None,
+    cost: np.ndarray | None = None,
+    budget: float | None = None,
+    quota: Sequence[object] | None = None,
+    max_share: Mapping[str, float] | None = None,
+    min_count: Mapping[str, int] | None = None,
+    quota_field: str = "group",
     backend: str = "auto",
 ) -> Selection:
     """Choose k rows: the MIG greedy (design.md) or a baseline (`random`, `top-score`).
 
-    k: a count, a fraction of the pool (0.1) or a percentage ("5%"). `given` records (already
-    chosen, e.g. a previous subset) start the state X; `exclude` (bool per row) masks rows that
-    may not be chosen. Without `graph`, MIG builds one from the pool's labels with the bundled
-    model and threshold 0.9 (see `default_graph`; needs the `embed` extra).
+    k: a count, a fraction of the pool (0.1) or a percentage ("5%"); a list of them selects
+    the largest, whose prefixes are the nested smaller subsets (`nested`); None with a budget
+    = as many as the budget allows. `given` records (already chosen, e.g. a previous subset)
+    start the state X; `exclude` (bool per row) masks rows that may not be chosen. Without
+    `graph`, MIG builds one from the pool's labels with the bundled model and threshold 0.9
+    (see `default_graph`; needs the `embed` extra).
+
+    Selection controls (README "Selection controls"): `include` rows are picked first, in
+    order, counted in k, their information starting the state; `min_score` masks rows scored
+    below it; `cost` (float64 (N,), > 0) with `budget` runs the cost-benefit greedy under that
+    budget (`budget.py`); `quota` (one group value per row) with `max_share` (value -> share
+    of the largest k, or of the budget; '*' = every group) and `min_count` (value -> records)
+    enforces the quota inside the greedy (`quota.py`). Budget and quotas apply to MIG only.
 
     Raises ValueError for bad options (unknown method, non-finite parameters, k larger than
     the rows that may be chosen) and `DataError` when no record gives anything to select by
-    (every score 0, or no record has a label on the graph).
+    (every score 0, or no record has a label on the graph); `QuotaError` / `BudgetError`
+    (both `MigError`) when the quotas or the budget cannot be met.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method '{method}' (choose from {', '.join(METHODS)})")
-    count = parse_count(k, len(annotations.scores))
+    n = len(annotations.scores)
+    if k is None:
+        count = None
+        if budget is None:
+            raise ValueError("give k, a budget, or both")
+    elif isinstance(k, (list, tuple, np.ndarray)):
+        count = max(parse_count(x, n) for x in k)
+    else:
+        count = parse_count(k, n)
+    include_rows = np.zeros(0, np.int64) if include is None else np.asarray(include, np.int64)
+    mask = np.zeros(n, dtype=bool) if exclude is None else np.array(exclude, dtype=bool)
+    if min_score is not None:
+        check_finite(min_score=min_score)
+        mask |= annotations.scores < min_score
     if method != "mig":
-        cov = coverage(annotations, method, exclude=exclude)
+        if budget is not None or quota is not None:
+            raise ValueError("budgets and quotas apply to the mig method only")
+        if count is None:
+            raise ValueError("give k")
+        cov = coverage(annotations, method, exclude=mask)
         refuse_without_information(cov)
+        mask[include_rows] = True
         sampler = RandomSampler(seed) if method == "random" else TopScoreSampler()
-        chosen = sampler.select(annotations.scores, count, exclude=exclude)
+        base = sampler.select(annotations.scores, count - len(include_rows), exclude=mask)
+        lead = annotations.scores[include_rows] if method == "top-score" else np.nan
+        chosen = Selection(
+            np.concatenate([include_rows, base.rows]),
+            np.concatenate([np.broadcast_to(lead, len(include_rows)), base.gains]),
+            included=len(include_rows),
+        )
         chosen.coverage = cov
         return chosen
     _check_prop_weight(prop_weight)
@@ -194,7 +238,7 @@ def select(
         parts.append((given.scores, np.diff(given_enc[0])))
     scale = scale_for(*parts)
     labelled = np.diff(indptr) > 0
-    cov = coverage(annotations, method, graph=graph, on_graph=labelled, exclude=exclude)
+    cov = coverage(annotations, method, graph=graph, on_graph=labelled, exclude=mask)
     refuse_without_information(cov)
     p = propagation_matrix(graph.weight_matrix(), prop_weight)
     u = propagate(_vectors(indptr, ids, annotations.scores, graph, norm, scale), p)
@@ -203,8 +247,25 @@ def select(
         assert given is not None
         v_given = _vectors(*given_enc, given.scores, graph, norm, scale)
         start = np.asarray(p.T @ np.asarray(v_given.sum(axis=0)).ravel()).ravel()
+    limits = None
+    if quota is not None:
+        if budget is None and count is None:
+            raise ValueError("quotas need k or a budget")
+        size = float(budget if budget is not None else count)
+        limits = quota_limits(
+            quota_field, quota, max_share=max_share, min_count=min_count, size=size
+        )
     scaled_phi = scale.phi(phi)
-    chosen = MigSampler(scaled_phi, gain, backend).select(u, count, start=start, exclude=exclude)
+    chosen = MigSampler(scaled_phi, gain, backend).select(
+        u,
+        count,
+        start=start,
+        exclude=mask,
+        include=include_rows,
+        cost=cost,
+        budget=budget,
+        groups=limits,
+    )
     factor = scale.gain_factor(phi)
     if factor != 1.0:
         chosen.gains = chosen.gains * factor
@@ -214,6 +275,11 @@ def select(
     chosen.state = scale.state(chosen.state)
     chosen.coverage = cov
     return chosen
+
+
+def nested(selection: Selection, sizes: Sequence[int]) -> dict[int, np.ndarray]:
+    """The first k rows of the selection for each k (fewer when the selection is shorter)."""
+    return {k: selection.rows[:k] for k in sorted(sizes)}
 
 
 def state_of(

@@ -14,7 +14,7 @@ from mig_cli.selection.selection import mig_vectors, select, state_of
 from ..helpers import random_problem, to_annotations, to_graph
 from ..naive import naive_select
 
-BACKENDS = ["python"] + (["numba"] if kernels.lazy_greedy_compiled is not None else [])
+BACKENDS = ["python"] + (["numba"] if kernels.greedy_phase_compiled is not None else [])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
