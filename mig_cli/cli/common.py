@@ -161,6 +161,8 @@ def config_callback(
     if not isinstance(section, dict):
         raise typer.BadParameter(f"{value}: [{command}] must be a table")
     for key, item in section.items():
+        if isinstance(item, dict):
+            continue  # a sub-table such as [sample.quota] is read by its command
         name = key.replace("-", "_")
         if name not in names:
             raise typer.BadParameter(f"{value}: [{command}] has unknown option '{key}'")

@@ -8,8 +8,9 @@ import numpy as np
 import typer
 
 from ..records.graph_files import read_graph
+from ..records.manifest import is_manifest
 from ..records.matching import RecordsKeys
-from ..records.writers import output_format, table_format, write_pool_rows, write_table
+from ..records.writers import output_format, table_format, write_table
 from ..selection.selection import select
 from .build_graph import graph_for
 from .common import (
@@ -17,16 +18,37 @@ from .common import (
     config_option,
     default_output,
     err_console,
-    parse_k,
     reports_errors,
     stdout_is_terminal,
+)
+from .controls import (
+    BUDGET,
+    COST,
+    EXCLUDE,
+    GRAPH_MIN_COUNT,
+    INCLUDE,
+    K_OPTION,
+    MANIFEST,
+    MAX_SHARE,
+    MIN_COUNT,
+    MIN_SCORE,
+    QUOTA,
+    REPLAY,
+    TOKENIZER,
+    costs_of,
+    manifest_pool,
+    match_in_order,
+    match_mask,
+    parse_sizes,
+    quota_spec,
+    quota_values,
+    split_min_count,
 )
 from .options import (
     CACHE_DIR,
     EDGE_THRESHOLD,
     LABELS_FIELD,
     MAX_NODES,
-    MIN_COUNT,
     MODEL,
     NORM,
     PHI,
@@ -45,14 +67,16 @@ from .options import (
     phi_from_options,
     read_input,
 )
+from .replay import replay as replay_manifest
 from .sample_input import check_graph_options, given_rows, report_coverage
+from .subsets import SampleRun, write_subsets
 
 
 @reports_errors
 def sample_cmd(
     ctx: typer.Context,
-    pool: str = POOL_ARG,
-    k: str = typer.Option(..., "-k", help="How many: a count (5000), fraction (0.05) or 5%."),
+    pool: str = typer.Argument(None, metavar="POOL", help=POOL_ARG.help + " Not with --replay."),
+    k: str = K_OPTION,
     output: str = typer.Option(
         None,
         "-o",
@@ -69,7 +93,7 @@ def sample_cmd(
     prop_weight: float = PROP_WEIGHT,
     edge_threshold: float = EDGE_THRESHOLD,
     max_nodes: int = MAX_NODES,
-    min_count: int = MIN_COUNT,
+    graph_min_count: int = GRAPH_MIN_COUNT,
     model: str = MODEL,
     cache_dir: str = CACHE_DIR,
     phi: PhiName = PHI,
@@ -79,13 +103,26 @@ def sample_cmd(
     norm: bool = NORM,
     gain: Gain = typer.Option(Gain.gradient, "--gain", help="Gain rule (gradient = paper)."),
     given: str = typer.Option(
-        None, "--given", help="Records already chosen (a previous subset): continue from them."
+        None,
+        "--given",
+        help="Records already chosen (a previous subset, or its manifest): continue from them.",
     ),
     ranking: str = typer.Option(
         None, "--ranking", help="Also write (row, id, rank, gain) to this .csv/.tsv/.parquet."
     ),
+    min_score: float = MIN_SCORE,
+    exclude: str = EXCLUDE,
+    include: str = INCLUDE,
+    budget_tokens: int = BUDGET,
+    cost: str = COST,
+    tokenizer: str = TOKENIZER,
+    quota: str = QUOTA,
+    max_share: list[str] = MAX_SHARE,
+    min_count: list[str] = MIN_COUNT,
+    manifest: str = MANIFEST,
+    replay: str = REPLAY,
     config: str = config_option(),
-) -> None:
+) -> list[dict] | None:
     """Select the K records that add the most information.
 
     \b
@@ -93,35 +130,70 @@ def sample_cmd(
       mig sample pool.jsonl -k 5% -o subset.jsonl --graph graph/
       mig sample pool.parquet -k 50000 --config configs/paper.toml -o subset.parquet
       cat pool.jsonl | mig sample - -k 0.1 --method top-score > subset.jsonl
+      mig sample pool.jsonl --graph graph/ --budget-tokens 5000000 --quota source \\
+          --max-share '*=0.25' -k 5000,10000 -o subset.jsonl
+      mig sample --replay subset.k5000.manifest.json
     """
+    options = {name: value for name, value in locals().items() if name != "ctx"}
+    if replay:
+        replay_manifest(replay, sample_cmd, ctx)
+        return None
     started = time.perf_counter()
-    check_outputs([pool, given, graph_dir], [("-o", output), ("--ranking", ranking)])
+    if pool is None:
+        raise typer.BadParameter("give the POOL to select from", param_hint="'POOL'")
+    graph_min_count, min_count = split_min_count(graph_min_count, min_count)
+    if k is None and budget_tokens is None:
+        raise typer.BadParameter("give -k, --budget-tokens, or both", param_hint="'-k'")
+    inputs = [pool, given, graph_dir, include, exclude]
+    check_outputs(inputs, [("-o", output), ("--ranking", ranking), ("--manifest", manifest)])
     if output is not None:
         output_format(output)
     if ranking:
         table_format(ranking)
     phi_fn = phi_from_options(phi, phi_a, phi_b, phi_lambda)
     check_graph_options(ctx, graph_dir if method == Method.mig else None)
+    spec = quota_spec(quota, max_share, min_count, config)
+    options.update(spec.as_options())
     data = read_input(pool)
-    count = parse_k(k, len(data))
+    sizes = parse_sizes(k, len(data))
+    count = sizes[-1] if sizes else None
     ann = annotations_of(data, labels_field, score_field, preset)
-    exclude = None
+    exclude_mask = np.zeros(len(data), dtype=bool)
+    counts: dict = {"pool": len(data)}
     given_ann = None
     if given:
-        given_pool = read_input(given, "reading given", allow_empty=True)
+        given_pool = (
+            manifest_pool(given)
+            if is_manifest(given)
+            else read_input(given, "reading given", allow_empty=True)
+        )
         if len(given_pool):
             given_ann = annotations_of(given_pool, labels_field, score_field, preset)
-            exclude = given_rows(
+            exclude_mask |= given_rows(
                 RecordsKeys(data.rows(), data.lines),
                 RecordsKeys(given_pool.rows(), given_pool.lines),
                 given_pool.source,
             )
-    available = len(data) - (int(exclude.sum()) if exclude is not None else 0)
-    if count > available:
+        counts["given"] = len(given_pool)
+    if exclude:
+        blocked = match_mask(data, read_input(exclude, "reading", allow_empty=True))
+        counts["excluded"] = int(blocked.sum())
+        exclude_mask |= blocked
+    if min_score is not None:
+        counts["below_min_score"] = int((ann.scores < min_score).sum())
+    include_rows = None
+    if include:
+        include_rows = match_in_order(data, read_input(include, "reading"), "--include")
+        counts["included"] = len(include_rows)
+    available = len(data) - int(exclude_mask.sum())
+    if count is not None and count > available and budget_tokens is None:
         raise typer.BadParameter(
             f"K={count} is larger than the pool ({available:,} records to choose from)",
             param_hint="'-k'",
         )
+    costs = cost_info = None
+    if budget_tokens is not None:
+        costs, cost_info = costs_of(data, cost, tokenizer)
     graph = None
     if method == Method.mig:
         if graph_dir:
@@ -133,13 +205,16 @@ def sample_cmd(
                 cache_dir=cache_dir,
                 edge_threshold=edge_threshold,
                 max_nodes=max_nodes,
-                min_count=min_count,
+                min_count=graph_min_count,
                 source=data.source,
             )
     target = output
     if target is None:
-        target = "-" if not stdout_is_terminal() else default_output(pool, count)
-    with err_console.status(f"selecting {count:,} of {len(data):,} records ({method.value})"):
+        target = "-" if not stdout_is_terminal() else default_output(pool, count or 0)
+    if len(sizes) > 1 and target == "-":
+        raise typer.BadParameter("several sizes need -o FILE (one file each)", param_hint="'-k'")
+    what = f"{count:,}" if count is not None else f"up to {budget_tokens:,} {cost}"
+    with err_console.status(f"selecting {what} of {len(data):,} records ({method.value})"):
         selection = select(
             ann,
             count,
@@ -151,9 +226,30 @@ def sample_cmd(
             norm=norm,
             seed=seed,
             given=given_ann,
-            exclude=exclude,
+            exclude=exclude_mask,
+            include=include_rows,
+            min_score=min_score,
+            cost=costs,
+            budget=budget_tokens,
+            quota=quota_values(data, spec.field) if spec.field else None,
+            max_share=spec.max_share,
+            min_count=spec.min_count,
+            quota_field=spec.field or "group",
         )
-    write_pool_rows(data, selection.rows.tolist(), target)
+    run = SampleRun(data, ann, graph, selection, phi_fn, prop_weight, norm, given_ann, costs)
+    written = write_subsets(
+        run,
+        sizes,
+        target,
+        manifest,
+        options,
+        counts,
+        spec,
+        cost_info,
+        labels_field,
+        score_field,
+        preset,
+    )
     if ranking:
         ids = data.ids()
         write_table(
@@ -165,12 +261,17 @@ def sample_cmd(
             },
             ranking,
         )
-    where = "stdout" if target == "-" else target
+    where = "stdout" if target == "-" else ", ".join(w["subset"]["path"] for w in written)
     note = f"Selected {len(selection.rows):,} of {len(data):,} records ({method.value})"
+    if costs is not None:
+        note += f", {selection.cost:,.0f} {cost} of {budget_tokens:,}"
+        if selection.guard:
+            note += " (the best single record beat the greedy set)"
     if selection.information is not None and graph is not None:
         gained = f"I(D) = {selection.information:,.2f}"
         if selection.start_information is not None:
             gained += f" (from {selection.start_information:,.2f})"
         note += f", {gained}, graph {graph.num_nodes:,} nodes"
-    report_coverage(selection.coverage, count, graph_given=bool(graph_dir))
+    report_coverage(selection.coverage, count or len(selection.rows), graph_given=bool(graph_dir))
     err_console.print(f"{note} -> {where} in {time.perf_counter() - started:.1f}s")
+    return written

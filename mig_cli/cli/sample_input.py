@@ -13,7 +13,7 @@ from ..selection.coverage import Coverage, coverage_warnings
 from .common import err_console
 
 # options that only shape a graph built on the fly: with --graph they would do nothing
-GRAPH_BUILD_OPTIONS = ("edge_threshold", "max_nodes", "min_count", "model")
+GRAPH_BUILD_OPTIONS = ("edge_threshold", "max_nodes", "graph_min_count", "model")
 
 
 def warn(message: str) -> None:
@@ -21,7 +21,7 @@ def warn(message: str) -> None:
 
 
 def check_graph_options(ctx: typer.Context, graph_dir: str | None) -> None:
-    """--edge-threshold / --max-nodes / --min-count / --model with --graph: a usage error on
+    """--edge-threshold / --max-nodes / --graph-min-count / --model with --graph: a usage error on
     the command line, a warning when a config file sets them (configs hold both stages)."""
     if not graph_dir:
         return
