@@ -24,7 +24,7 @@ from ..records.annotations import Annotations, LabelColumn
 from ..records.formats import read_pool
 from ..records.manifest import manifest_path, read_manifest
 from ..records.pool import Pool
-from .common import err_console, parse_k, progress
+from .common import parse_k, progress
 
 K_OPTION = typer.Option(
     None,
@@ -122,32 +122,14 @@ def parse_pairs(items: list[str] | None, option: str, cast: type) -> dict[str, A
             number = cast(m.group(2))
         except ValueError:
             kind = "a share (0.2)" if cast is float else "a whole number (1000)"
+            hint = ""
+            if option == "--min-count" and str(item).strip().isdigit():
+                hint = " (the graph's label threshold is now --graph-min-count)"
             raise typer.BadParameter(
-                f"'{item}' is not VALUE={kind}", param_hint=f"'{option}'"
+                f"'{item}' is not VALUE={kind}{hint}", param_hint=f"'{option}'"
             ) from None
         out[m.group(1)] = number
     return out
-
-
-def split_min_count(
-    graph_min_count: int | None, min_count: list[str] | None
-) -> tuple[int | None, list[str] | None]:
-    """A bare `--min-count N` (before quotas: the on-the-fly graph's label threshold) still
-    sets `--graph-min-count`, with a warning; `VALUE=N` items are quota minimums."""
-    quota_items = [x for x in min_count or [] if "=" in str(x)]
-    for item in min_count or []:
-        if "=" in str(item):
-            continue
-        if not str(item).strip().isdigit() or int(item) < 1:
-            raise typer.BadParameter(
-                f"'{item}' is not VALUE=N (a quota minimum)", param_hint="'--min-count'"
-            )
-        err_console.print(
-            f"[yellow]Warning:[/] --min-count {item} now sets a quota minimum as VALUE=N; "
-            f"read as --graph-min-count {item}"
-        )
-        graph_min_count = int(item)
-    return graph_min_count, quota_items or None
 
 
 @dataclass
@@ -289,44 +271,28 @@ def manifest_target(target: str, explicit: str | None, nested: bool, k: int) -> 
     return manifest_path(target)
 
 
-def _keys(pool: Pool) -> tuple[list, str]:
-    """Matching keys of every row: ids when every row has one and they are unique, else content."""
-    from ..records.writers import record_line
+def _match(pool: Pool, other: Pool):
+    from ..records.matching import RecordsKeys, match_rows
 
-    ids = pool.ids()
-    if all(i is not None for i in ids) and len(set(ids)) == len(ids):
-        return ids, "id"
-    return [record_line(r) for r in pool.rows()], "content"
+    return match_rows(RecordsKeys(pool.rows(), pool.lines), RecordsKeys(other.rows(), other.lines))
 
 
 def match_in_order(pool: Pool, other: Pool, option: str) -> np.ndarray:
-    """Row of `pool` for each record of `other`, in `other`'s order (a record not in the pool
-    is a `DataError` naming its line)."""
-    keys, how = _keys(pool)
-    other_keys = other.ids() if how == "id" else [k for k in _keys_content(other)]
-    first: dict = {}
-    for row, key in enumerate(keys):
-        first.setdefault(key, row)
-    out = []
-    for i, key in enumerate(other_keys):
-        if key not in first:
-            raise DataError(
-                f"{option}: this record is not in the pool (matched by {how})",
-                source=other.source,
-                line=other.line_of(i),
-            )
-        out.append(first[key])
-    return np.array(list(dict.fromkeys(out)), dtype=np.int64)
-
-
-def _keys_content(pool: Pool) -> list:
-    from ..records.writers import record_line
-
-    return [record_line(r) for r in pool.rows()]
+    """Row of `pool` for each record of `other`, in `other`'s order (`records.matching`: by
+    bytes, content, or unique ids); a record not in the pool is a `DataError` naming its line."""
+    match = _match(pool, other)
+    missing = np.flatnonzero(match.rows < 0)
+    if len(missing):
+        i = int(missing[0])
+        raise DataError(
+            f"{option}: this record is not in the pool ({len(missing):,} of {len(other):,} "
+            "are not)",
+            source=other.source,
+            line=other.line_of(i),
+        )
+    return np.array(list(dict.fromkeys(match.rows.tolist())), dtype=np.int64)
 
 
 def match_mask(pool: Pool, other: Pool) -> np.ndarray:
-    """Rows of `pool` that are records of `other` (by id when the pool's ids are unique)."""
-    keys, how = _keys(pool)
-    wanted = set(other.ids() if how == "id" else _keys_content(other))
-    return np.fromiter((k in wanted for k in keys), dtype=bool, count=len(keys))
+    """Rows of `pool` that are records of `other` (`records.matching`)."""
+    return _match(pool, other).pool_mask()

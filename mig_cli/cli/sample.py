@@ -42,7 +42,6 @@ from .controls import (
     parse_sizes,
     quota_spec,
     quota_values,
-    split_min_count,
 )
 from .options import (
     CACHE_DIR,
@@ -141,7 +140,6 @@ def sample_cmd(
     started = time.perf_counter()
     if pool is None:
         raise typer.BadParameter("give the POOL to select from", param_hint="'POOL'")
-    graph_min_count, min_count = split_min_count(graph_min_count, min_count)
     if k is None and budget_tokens is None:
         raise typer.BadParameter("give -k, --budget-tokens, or both", param_hint="'-k'")
     inputs = [pool, given, graph_dir, include, exclude]

@@ -464,7 +464,7 @@ def test_non_finite_edge_threshold_is_a_usage_error(tiny_pool, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "flag,value", [("--edge-threshold", "0.5"), ("--max-nodes", "3"), ("--min-count", "2")]
+    "flag,value", [("--edge-threshold", "0.5"), ("--max-nodes", "3"), ("--graph-min-count", "2")]
 )
 def test_graph_building_options_with_graph_are_usage_errors(tiny_pool, tiny_graph, flag, value):
     result = run("sample", tiny_pool, "-k", "3", "--graph", tiny_graph, flag, value)

@@ -361,7 +361,6 @@ def test_empty_text_costs_nothing_and_is_a_data_error(tmp_path, tiny_graph):
     assert result.exit_code == 1 and "p.jsonl:2: the record's text is empty" in result.stderr
 
 
-def test_bare_min_count_still_sets_the_graph_threshold(pool, tiny_graph, tmp_path):
-    out = tmp_path / "s.jsonl"
-    result = run("sample", pool, "-k", 5, "--graph", tiny_graph, "-o", out, "--min-count", 2)
-    assert result.exit_code == 0 and "read as --graph-min-count 2" in result.stderr
+def test_bare_min_count_points_to_graph_min_count(pool, tiny_graph, tmp_path):
+    result = run("sample", pool, "-k", 5, "--graph", tiny_graph, "--min-count", 2)
+    assert result.exit_code == 2 and "--graph-min-count" in result.output
