@@ -134,7 +134,11 @@ def _run(info, output, annotator, batch_size, strict, restart, on_rows, on_start
                     first_problems.append((raw.line, problem))
         if on_rows:
             on_rows(len(batch))
-    if rows_seen and unusable == rows_seen:
+    if not rows_seen:
+        if checkpoint is not None:
+            checkpoint.remove()
+        raise DataError("the pool is empty (no records); nothing was written", source=info.source)
+    if unusable == rows_seen:
         if checkpoint is not None:
             checkpoint.remove()
         shown = "; ".join(f"line {line}: {why}" for line, why in first_problems)

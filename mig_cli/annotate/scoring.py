@@ -83,7 +83,7 @@ class FieldScoreAnnotator:
                     score = float(value)
                 if not math.isfinite(score) or score < 0:
                     raise ValueError(f"score must be a finite number >= 0, got {score!r}")
-            except ValueError as exc:
+            except (ValueError, OverflowError) as exc:  # OverflowError: an int beyond float
                 out.append(Skipped(str(exc)))
                 continue
             out.append(score)

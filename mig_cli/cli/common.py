@@ -68,8 +68,28 @@ def _same_or_within(a: Path, b: Path) -> bool:
             return True
     except OSError:
         pass
-    a, b = a.resolve(), b.resolve()
+    a, b = _resolved(a), _resolved(b)
     return a == b or b in a.parents
+
+
+def _check_folder(option: str, target: Path) -> None:
+    """The folder an output goes into is a folder (or can be made) and can be written."""
+    folder = Path(os.path.abspath(target)).parent
+    while not folder.exists() and folder != folder.parent:
+        if folder.is_symlink():
+            break
+        folder = folder.parent
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{option} {target}: {folder} is a file, not a folder")
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {target}: cannot write in {folder} (permission denied)")
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: compare the names as given
+        return Path(os.path.abspath(path))
 
 
 def check_outputs(inputs: list[str | None], outputs: list[tuple[str, str | None]]) -> None:
@@ -91,6 +111,7 @@ def check_outputs(inputs: list[str | None], outputs: list[tuple[str, str | None]
                     f"{option} {out} would overwrite the input {text}; "
                     "write the output to another file"
                 )
+        _check_folder(option, target)
         for other, other_option in seen:
             if _same_or_within(target, other) or _same_or_within(other, target):
                 raise UsageError(f"{option} and {other_option} name the same file ({out})")

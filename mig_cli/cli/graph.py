@@ -24,7 +24,7 @@ from ..selection.graph_inspect import (
     summarize_graph,
     threshold_sweep,
 )
-from .common import cached_embed, config_option, err_console, reports_errors
+from .common import cached_embed, check_outputs, config_option, err_console, reports_errors
 from .options import (
     CACHE_DIR,
     LABELS_FIELD,
@@ -254,6 +254,7 @@ def export_cmd(
       mig graph export graph/ -o graph.graphml
       mig graph export graph/ -o graph.gexf
     """
+    check_outputs([graph_dir], [("-o", output)])
     if export_format(output) is None:
         raise typer.BadParameter(
             f"'{output}': unknown extension (use .graphml or .gexf)", param_hint="'-o'"

@@ -162,9 +162,12 @@ def _check_score(pool: Pool, row: int, field: str, value: object) -> float:
         raise _fail(pool, row, field, "missing; expected a number >= 0")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _fail(pool, row, field, f"expected a number >= 0, got {value!r:.40}")
-    score = float(value)
+    try:
+        score = float(value)
+    except OverflowError:
+        score = math.inf
     if not math.isfinite(score) or score < 0:
-        raise _fail(pool, row, field, f"score must be a finite number >= 0, got {value!r}")
+        raise _fail(pool, row, field, f"score must be a finite number >= 0, got {value!r:.40}")
     return score
 
 
@@ -190,7 +193,10 @@ def read_scores(pool: Pool, field: str) -> np.ndarray:
         return check_scores(pool, field, scores)
     values = pool.values(field)
     if all(type(v) is float or type(v) is int for v in values):  # common case, checked at once
-        return check_scores(pool, field, np.array(values, dtype=np.float64))
+        try:
+            return check_scores(pool, field, np.array(values, dtype=np.float64))
+        except OverflowError:  # an integer beyond float range: found row by row below
+            pass
     return np.array(
         [_check_score(pool, i, field, v) for i, v in enumerate(values)], dtype=np.float64
     )
