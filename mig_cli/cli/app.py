@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import build_graph, graph, sample, score, stats, tag
+from . import build_graph, graph, report, sample, score, stats, tag
 
 app = typer.Typer(
     name="mig",
@@ -38,6 +38,7 @@ app.command("score")(score.score_cmd)
 app.command("build-graph")(build_graph.build_graph_cmd)
 app.command("sample")(sample.sample_cmd)
 app.command("stats")(stats.stats_cmd)
+app.command("report")(report.report_cmd)
 app.add_typer(graph.graph_app, name="graph")
 
 

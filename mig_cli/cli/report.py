@@ -1,0 +1,278 @@
+"""`mig report`: one self-contained HTML page about a pool, its subsets and the label graph."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from .. import __version__
+from ..errors import DataError
+from ..records.graph_files import read_graph
+from ..records.pool import MISSING, Pool
+from ..records.writers import read_table, write_text
+from ..selection.graph import graph_without_edges
+from .common import config_option, err_console, reports_errors
+from .options import (
+    LABELS_FIELD,
+    NORM,
+    PHI,
+    PHI_A,
+    PHI_B,
+    PHI_LAMBDA,
+    PRESET,
+    PROP_WEIGHT,
+    SCORE_FIELD,
+    PhiName,
+    Preset,
+    annotations_of,
+    phi_from_options,
+    read_input,
+)
+
+MAX_COMPONENTS = 9
+
+
+def _need_plotting() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise DataError(
+            "mig report needs matplotlib: pip install 'mig-cli[report]' (or make install)"
+        ) from None
+
+
+def _ranking_of(path: str, subset: Pool, rows: np.ndarray, pool: Pool):
+    """Gains (and a duplicates count) from a ranking file that must list the subset's records."""
+    from ..report.matching import records_at
+    from ..report.provenance import ranking_dedup_count
+
+    try:
+        table = read_table(path)
+    except FileNotFoundError:
+        raise DataError("no such ranking file", source=path) from None
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
+        raise DataError(f"cannot read the ranking table ({exc})", source=path) from None
+    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    if "gain" not in columns:
+        raise DataError(f"no 'gain' column (has: {', '.join(table.column_names)})", source=path)
+    if len(columns["gain"]) != len(rows):
+        raise DataError(
+            f"lists {len(columns['gain']):,} records but {subset.source} has {len(rows):,}; "
+            "give the ranking written with that subset",
+            source=path,
+        )
+    gains = np.array([math.nan if g is None else g for g in columns["gain"]], dtype=np.float64)
+    if "row" in columns:
+        listed = np.array(columns["row"], dtype=np.int64)
+        differ = np.flatnonzero(listed != rows)
+        if len(differ):
+            j = int(differ[0])
+            same = 0 <= listed[j] < len(pool) and records_at(pool, [listed[j]]) == records_at(
+                pool, [rows[j]]
+            )
+            if not same:
+                raise DataError(
+                    f"rank {j + 1} is pool row {listed[j]}, but record {j + 1} of "
+                    f"{subset.source} is pool row {rows[j]}: not the ranking of this subset",
+                    source=path,
+                    line=j + 2,
+                )
+            rows = listed  # repeated records of the pool: the ranking knows which copy
+    return gains, ranking_dedup_count(columns), rows
+
+
+def _components(pool: Pool, field: str) -> dict[str, np.ndarray]:
+    """Numeric score components per record (a dict at `field`), NaN where a record has none."""
+    values = pool.values(field)
+    dicts = [v for v in values if isinstance(v, dict)]
+    if not dicts:
+        return {}
+    keys: dict[str, int] = {}
+    for d in dicts:
+        for k, v in d.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                keys[k] = keys.get(k, 0) + 1
+    names = sorted(keys, key=lambda k: (-keys[k], k))[:MAX_COMPONENTS]
+    out = {name: np.full(len(values), np.nan) for name in names}
+    for row, v in enumerate(values):
+        if isinstance(v, dict):
+            for name in names:
+                x = v.get(name)
+                if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x):
+                    out[name][row] = float(x)
+    return out
+
+
+@reports_errors
+def report_cmd(
+    pool: str = typer.Argument(
+        ..., metavar="POOL", help="The annotated pool the subsets came from."
+    ),
+    subsets: list[str] = typer.Argument(
+        ..., metavar="SUBSET...", help="One or more subsets of POOL, in selection order."
+    ),
+    output: str = typer.Option(..., "-o", "--output", help="HTML file to write."),
+    graph_dir: str = typer.Option(
+        None, "--graph", help="Label graph used for sampling; without it labels are independent."
+    ),
+    by: str = typer.Option(
+        None, "--by", help="Field (dotted path) to compare pool and subset shares by, e.g. source."
+    ),
+    rankings: list[str] = typer.Option(
+        None,
+        "--ranking",
+        help="A subset's --ranking file (gains); repeat in the order of the subsets.",
+    ),
+    baselines: str = typer.Option(
+        "random,top-score",
+        "--baselines",
+        help="Orders recomputed on the pool for the curves: any of mig,random,top-score ('' none).",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random baseline."),
+    components_field: str = typer.Option(
+        "score_components",
+        "--components-field",
+        help="Field holding per-record score components (a dict of numbers), when present.",
+    ),
+    title: str = typer.Option(None, "--title", help="Page title [default: mig report]."),
+    labels_field: str = LABELS_FIELD,
+    score_field: str = SCORE_FIELD,
+    preset: Preset = PRESET,
+    prop_weight: float = PROP_WEIGHT,
+    phi: PhiName = PHI,
+    phi_a: float = PHI_A,
+    phi_b: float = PHI_B,
+    phi_lambda: float = PHI_LAMBDA,
+    norm: bool = NORM,
+    config: str = config_option(),
+) -> None:
+    """Write one self-contained HTML report: pool and subsets side by side, with charts.
+
+    Information and label coverage as records are taken (each subset against random and
+    top-score orders), the gain of each pick, score distributions, composition by a field and by
+    the top labels, what was left out, and the label graph. The file needs no network: styles
+    and charts (SVG) are inline.
+
+    \b
+    Examples:
+      mig report pool.jsonl subset-mig.jsonl subset-random.jsonl --graph graph/ \\
+          --by source --ranking ranking-mig.csv -o report.html
+      mig report pool.parquet subset.parquet -o report.html --baselines mig,random,top-score
+    """
+    started = time.perf_counter()
+    _need_plotting()
+    from ..report.data import BASELINES, ReportOptions, SubsetInput, build_report_data
+    from ..report.html import render_html
+    from ..report.matching import pool_rows_of, repeated_records
+    from ..report.provenance import describe_file, subset_notes
+
+    chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
+    for b in chosen:
+        if b not in BASELINES:
+            raise typer.BadParameter(
+                f"'{b}' is not one of {', '.join(BASELINES)}", param_hint="'--baselines'"
+            )
+    rankings = list(rankings or [])
+    if len(rankings) > len(subsets):
+        raise typer.BadParameter(
+            f"{len(rankings)} ranking files for {len(subsets)} subsets", param_hint="'--ranking'"
+        )
+    if Path(output).is_dir():
+        raise typer.BadParameter(f"'{output}' is a folder", param_hint="'-o'")
+    if output in (pool, *subsets, *rankings):
+        raise typer.BadParameter("would overwrite an input", param_hint="'-o'")
+    phi_fn = phi_from_options(phi, phi_a, phi_b, phi_lambda)
+    data = read_input(pool)
+    ann = annotations_of(data, labels_field, score_field, preset)
+    if graph_dir:
+        graph = read_graph(graph_dir)
+    else:
+        graph = graph_without_edges(sorted(ann.labels.vocabulary()[0]))
+    inputs = [{"role": "pool", "records": len(data), **describe_file(pool)}]
+    if graph_dir:
+        inputs.append(
+            {
+                "role": "graph",
+                "records": None,
+                "notes": f"{graph.num_nodes:,} nodes, {graph.num_edges:,} edges",
+                **describe_file(graph_dir),
+            }
+        )
+    subset_inputs = []
+    for i, path in enumerate(subsets):
+        sub = read_input(path, "reading subset")
+        with err_console.status(f"finding the records of {path} in the pool"):
+            rows, how = pool_rows_of(data, sub)
+        gains = dedup = None
+        notes = subset_notes(path)
+        if i < len(rankings):
+            gains, dedup, rows = _ranking_of(rankings[i], sub, rows, data)
+            inputs.append(
+                {
+                    "role": f"ranking of {Path(path).name}",
+                    "records": len(gains),
+                    **describe_file(rankings[i]),
+                }
+            )
+        if dedup is None:
+            dedup = notes.get("dedup_skipped")
+        name = Path(path).name if path != "-" else "stdin"
+        subset_inputs.append(SubsetInput(name, rows, gains, dedup, repeated_records(data, rows)))
+        note = f"matched by {how}"
+        if notes.get("method"):
+            note += f"; method {notes['method']} (manifest)"
+        inputs.append({"role": "subset", "records": len(sub), "notes": note, **describe_file(path)})
+    names = [s.name for s in subset_inputs]
+    for i, name in enumerate(names):  # two subsets with the same file name: tell them apart
+        if names.count(name) > 1:
+            subset_inputs[i].name = f"{name} [{i + 1}]"
+    by_values = None
+    if by:
+        values = data.values(by)
+        if all(v is MISSING for v in values):
+            raise DataError(f"no record has the field '{by}' (--by)", source=data.source)
+        by_values = (by, values)
+    components = _components(data, components_field) if components_field else {}
+    options = ReportOptions(
+        phi=phi_fn, prop_weight=prop_weight, norm=norm, seed=seed, baselines=chosen
+    )
+    with err_console.status("computing curves, gains and shares"):
+        report = build_report_data(
+            ann,
+            graph,
+            subset_inputs,
+            options,
+            pool_name=Path(pool).name if pool != "-" else "stdin",
+            graph_given=bool(graph_dir),
+            by=by_values,
+            components=components,
+        )
+    meta = {
+        "title": title or "mig report",
+        "version": __version__,
+        "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "inputs": inputs,
+        "options": {
+            "graph": graph_dir or "none (labels as independent nodes)",
+            "by": by or "-",
+            "phi": f"pow a={phi_a} b={phi_b}" if phi == PhiName.pow else f"exp lambda={phi_lambda}",
+            "prop_weight": prop_weight,
+            "norm": norm,
+            "baselines": ", ".join(chosen) or "none",
+            "seed": seed,
+            "score components": ", ".join(components) or "none found",
+        },
+    }
+    with err_console.status("drawing charts"):
+        page = render_html(report, meta)
+    write_text(output, page)
+    err_console.print(
+        f"Wrote {output} ({len(page.encode()) / 1024:,.0f} KiB): pool {len(data):,} records, "
+        f"{len(subsets)} subset{'s' if len(subsets) != 1 else ''} in "
+        f"{time.perf_counter() - started:.1f}s"
+    )

@@ -1,0 +1,1 @@
+"""`mig report`: one self-contained HTML page about a pool, its subsets and its label graph."""

@@ -1,0 +1,111 @@
+"""What the report was made from: input hashes, and notes a sampler left beside a subset.
+
+`describe_file` hashes an input (sha256, streamed in 1 MiB chunks; a folder hashes its files in
+name order). `subset_notes` reads, when present and never required, the subset's manifest
+(`subset.manifest.json` beside `subset.jsonl`, written by newer `mig sample`) and the ranking
+file's columns, for the method, the options and the number of records skipped as duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+_CHUNK = 1 << 20
+_SUBSET_SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".ndjson", ".parquet", ".gz")
+
+
+def _hash_into(h, path: Path) -> None:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+
+
+def describe_file(path: str) -> dict[str, Any]:
+    """{'path', 'bytes', 'sha256'}; stdin and names that are not files have no hash."""
+    p = Path(path)
+    if path == "-" or not p.exists():
+        return {"path": path, "bytes": None, "sha256": None}
+    h = hashlib.sha256()
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+        size = 0
+        for f in files:
+            h.update(str(f.relative_to(p)).encode() + b"\0")
+            _hash_into(h, f)
+            size += f.stat().st_size
+        return {"path": path, "bytes": size, "sha256": h.hexdigest()}
+    _hash_into(h, p)
+    return {"path": path, "bytes": p.stat().st_size, "sha256": h.hexdigest()}
+
+
+def manifest_path(subset: str) -> Path:
+    """`subset.jsonl` -> `subset.manifest.json` beside it."""
+    p = Path(subset)
+    name = p.name
+    for suffix in _SUBSET_SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return p.with_name(name + ".manifest.json")
+
+
+def _find_count(data: Any, words: tuple[str, ...]) -> int | None:
+    """The first integer under a key containing one of `words` (searched breadth first)."""
+    queue = [data]
+    while queue:
+        item = queue.pop(0)
+        if isinstance(item, dict):
+            for key, value in item.items():
+                name = str(key).lower()
+                if (
+                    any(w in name for w in words)
+                    and isinstance(value, int)
+                    and not isinstance(value, bool)
+                ):
+                    return value
+            queue.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list) and len(item) < 50:
+            queue.extend(v for v in item if isinstance(v, (dict, list)))
+    return None
+
+
+def subset_notes(subset: str) -> dict[str, Any]:
+    """What the subset's manifest says (method, options, duplicates skipped), {} without one."""
+    path = manifest_path(subset)
+    if subset == "-" or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {"manifest": str(path), "unreadable": True}
+    if not isinstance(data, dict):
+        return {}
+    notes: dict[str, Any] = {"manifest": str(path)}
+    options = data.get("options")
+    if isinstance(options, dict):
+        notes["method"] = options.get("method")
+        notes["options"] = options
+    elif isinstance(data.get("method"), str):
+        notes["method"] = data["method"]
+    dup = _find_count(data, ("dedup", "duplicate"))
+    if dup is not None:
+        notes["dedup_skipped"] = dup
+    return notes
+
+
+def ranking_dedup_count(columns: dict[str, list]) -> int | None:
+    """Records skipped as duplicates, from a ranking table's column when it has one.
+
+    A column named like `duplicates_skipped` / `dedup_skipped` holding one count (repeated on
+    every row, or only on the first) is read; anything else gives None.
+    """
+    for name, values in columns.items():
+        lowered = name.lower()
+        if ("dup" in lowered) and values:
+            numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+            if numbers and len(set(numbers)) == 1:
+                return numbers[0]
+    return None
