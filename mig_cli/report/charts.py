@@ -59,6 +59,8 @@ class ChartMaker:
             fig.savefig(buffer, format="svg", metadata={"Date": None})
         text = buffer.getvalue()
         text = text[text.index("<svg") :]
+        text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)  # RDF: no use here
+        text = _prefix_ids(text, f"{self.prefix}{self.count}-")
         # responsive: drop the fixed size, keep the viewBox
         head_end = text.index(">")
         head = re.sub(r'\s(width|height)="[^"]*"', "", text[:head_end])
@@ -71,6 +73,20 @@ class ChartMaker:
             fig = self.figure(width, height)
             draw(fig)
         return self.svg(fig)
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Prefix every id of one SVG and the references to it, so ids stay unique in the page."""
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    if not ids:
+        return svg
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+
+    def ref(m: re.Match) -> str:
+        name = m.group(2)
+        return f"{m.group(1)}#{prefix}{name}" if name in ids else m.group(0)
+
+    return re.sub(r'(href="|url\()#([^")]+)', ref, svg)
 
 
 def _thousands(ax, axis: str = "x") -> None:
@@ -105,7 +121,10 @@ def information_chart(maker: ChartMaker, data: ReportData) -> str:
         for line in data.curves:
             c = line.curves
             ax.plot(
-                c.taken, c.information, label=line.name, **_line_style(data, line.name, line.kind)
+                c.taken,
+                c.information,
+                label=_name(data, line.name),
+                **_line_style(data, line.name, line.kind),
             )
         ax.set_xlabel("records taken (in each subset's order)")
         ax.set_ylabel("information I(D)")
@@ -125,7 +144,7 @@ def coverage_chart(maker: ChartMaker, data: ReportData) -> str:
             ax.plot(
                 c.taken,
                 c.covered / total,
-                label=line.name,
+                label=_name(data, line.name),
                 **_line_style(data, line.name, line.kind),
             )
         pool_share = data.stats[0].covered_nodes / total
@@ -270,6 +289,13 @@ def _bars(ax, lefts, widths, counts, color) -> None:
     ax.bar(lefts, counts, width=widths, align="edge", color=color, edgecolor="white", lw=0.5)
 
 
+def _integer_ticks(ax, *axes: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    for name in axes:
+        (ax.xaxis if name == "x" else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
+
+
 def degree_chart(maker: ChartMaker, summary: GraphSummary) -> str:
     def draw(fig):
         ax = fig.add_subplot()
@@ -278,6 +304,7 @@ def degree_chart(maker: ChartMaker, summary: GraphSummary) -> str:
         ax.set_xlabel("degree (neighbours of a label)")
         ax.set_ylabel("labels")
         ax.set_title(f"Degree histogram ({summary.isolated:,} isolated labels at 0)")
+        _integer_ticks(ax, "x", "y")
         _thousands(ax, "y")
 
     return maker.styled(draw, width=4.6, height=3.0)
@@ -295,6 +322,7 @@ def component_chart(maker: ChartMaker, summary: GraphSummary) -> str:
                 0.5, 0.5, "no component of two or more labels", ha="center", transform=ax.transAxes
             )
         ax.set_ylabel("labels")
+        _integer_ticks(ax, "x", "y")
         ax.set_title(f"Connected components ({summary.components_2plus:,} of 2+ labels)")
 
     return maker.styled(draw, width=4.6, height=3.0)
@@ -311,6 +339,7 @@ def weight_chart(maker: ChartMaker, summary: GraphSummary) -> str:
         ax.set_xlabel("edge weight (cosine similarity)")
         ax.set_ylabel("edges")
         ax.set_title("Edge weights")
+        _integer_ticks(ax, "y")
         _thousands(ax, "y")
 
     return maker.styled(draw, width=4.6, height=3.0)

@@ -247,6 +247,7 @@ def _payload(data: ReportData, meta: dict) -> dict:
             "either": data.pool_never,
         },
         "graph": {"given": data.graph_given, **data.graph.as_dict()},
+        "same_as": data.same_as,
     }
 
 
