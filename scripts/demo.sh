@@ -25,3 +25,5 @@ for f in subset-mig subset-top subset-random; do
     printf '  %-14s ' "$f"
     .venv/bin/python -c "import json,sys,collections; c=collections.Counter(json.loads(l)['source'] for l in open(sys.argv[1])); print(dict(sorted(c.items())))" "$OUT/$f.jsonl"
 done
+echo "== report: $OUT/report.html (open it in a browser; no network needed)"
+$MIG report "$OUT/annotated.jsonl" "$OUT/subset-mig.jsonl" "$OUT/subset-top.jsonl" "$OUT/subset-random.jsonl" --graph "$OUT/graph" --by source --ranking "$OUT/ranking-mig.csv" -o "$OUT/report.html"

@@ -139,24 +139,28 @@ def take_annotations(ann: Annotations, rows: np.ndarray) -> Annotations:
 
 
 def category_codes(values: list, top: int) -> tuple[list[str], np.ndarray]:
-    """Categories of a field (most frequent first, at most `top`, then '(other)') and codes."""
+    """Categories of a field (most frequent first, at most `top`, then '(other)') and codes.
+
+    Missing values are the category '(missing)'; other non-strings are shown as text.
+    """
     text = [
-        MISSING_CATEGORY
-        if v is None or v is MISSING
-        else (v if isinstance(v, str) else str(v))[:60]
+        v[:60]
+        if isinstance(v, str)
+        else (MISSING_CATEGORY if v is None or v is MISSING else str(v)[:60])
         for v in values
     ]
-    names, inverse, counts = np.unique(
-        np.array(text, dtype=object), return_inverse=True, return_counts=True
-    )
-    order = sorted(range(len(names)), key=lambda i: (-int(counts[i]), str(names[i])))
+    encoded = pa.array(text, type=pa.string()).dictionary_encode()
+    names = encoded.dictionary.to_pylist()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = np.bincount(codes, minlength=len(names))
+    order = sorted(range(len(names)), key=lambda i: (-int(counts[i]), names[i]))
     keep = order[:top]
     rank = np.full(len(names), len(keep), dtype=np.int64)
     rank[keep] = np.arange(len(keep))
-    categories = [str(names[i]) for i in keep]
+    categories = [names[i] for i in keep]
     if len(order) > top:
         categories.append(OTHER_CATEGORY)
-    return categories, rank[inverse.ravel()]
+    return categories, rank[codes]
 
 
 def _shares(codes: np.ndarray, k: int) -> np.ndarray:
