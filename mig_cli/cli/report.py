@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import time
 from pathlib import Path
 
@@ -106,6 +107,13 @@ def _components(pool: Pool, field: str) -> dict[str, np.ndarray]:
                 if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x):
                     out[name][row] = float(x)
     return out
+
+
+def _readable(path: str) -> None:
+    """A page is for sharing: the umask's usual mode, not the temporary file's 0600."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 @reports_errors
@@ -271,6 +279,7 @@ def report_cmd(
     with err_console.status("drawing charts"):
         page = render_html(report, meta)
     write_text(output, page)
+    _readable(output)
     err_console.print(
         f"Wrote {output} ({len(page.encode()) / 1024:,.0f} KiB): pool {len(data):,} records, "
         f"{len(subsets)} subset{'s' if len(subsets) != 1 else ''} in "

@@ -106,7 +106,12 @@ def test_report_numbers_equal_mig_stats(sampled, tmp_path):
 
 
 def test_report_is_self_contained(sampled, tmp_path):
+    import os
+
     html = make_report(sampled, tmp_path / "report.html")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o666 & ~mask  # shareable
     assert html.startswith("<!DOCTYPE html>")
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
     assert html.count("<svg") >= 9
