@@ -176,7 +176,7 @@ def report_cmd(
     _need_plotting()
     from ..report.data import BASELINES, ReportOptions, SubsetInput, build_report_data
     from ..report.html import render_html
-    from ..report.matching import pool_rows_of, repeated_records
+    from ..report.matching import PoolKeys, pool_rows_of, repeated_records
     from ..report.provenance import describe_file, subset_notes
 
     chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
@@ -212,10 +212,13 @@ def report_cmd(
             }
         )
     subset_inputs = []
+    manifest_information: dict[int, float] = {}
+    keys = PoolKeys(data)
+    subset_entries: list[dict] = []
     for i, path in enumerate(subsets):
         sub = read_input(path, "reading subset")
         with err_console.status(f"finding the records of {path} in the pool"):
-            rows, how = pool_rows_of(data, sub)
+            rows, how = pool_rows_of(data, sub, keys)
         gains = dedup = None
         notes = subset_notes(path)
         if i < len(rankings):
@@ -231,10 +234,14 @@ def report_cmd(
             dedup = notes.get("dedup_skipped")
         name = Path(path).name if path != "-" else "stdin"
         subset_inputs.append(SubsetInput(name, rows, gains, dedup, repeated_records(data, rows)))
-        note = f"matched by {how}"
+        note = how
         if notes.get("method"):
             note += f"; method {notes['method']} (manifest)"
-        inputs.append({"role": "subset", "records": len(sub), "notes": note, **describe_file(path)})
+        if isinstance(notes.get("information"), (int, float)):
+            manifest_information[len(subset_inputs) - 1] = float(notes["information"])
+        entry = {"role": "subset", "records": len(sub), "notes": note, **describe_file(path)}
+        subset_entries.append(entry)
+        inputs.append(entry)
     names = [s.name for s in subset_inputs]
     for i, name in enumerate(names):  # two subsets with the same file name: tell them apart
         if names.count(name) > 1:
@@ -260,6 +267,15 @@ def report_cmd(
             by=by_values,
             components=components,
         )
+    for i, said in manifest_information.items():
+        ours = report.stats[i + 1].information
+        if not math.isclose(said, ours, rel_tol=1e-9, abs_tol=1e-9):
+            text = (
+                f"its manifest says I(D) = {said:,.4f}, this page computes {ours:,.4f}: "
+                "another graph or other --prop-weight/--phi/--norm than at sampling"
+            )
+            subset_entries[i]["notes"] += "; " + text
+            err_console.print(f"[yellow]Warning:[/] {subsets[i]}: {text}", markup=True)
     meta = {
         "title": title or "mig report",
         "version": __version__,

@@ -1,29 +1,82 @@
 """Find a subset's records in its pool, and repeated records inside a subset.
 
 A subset written by `mig sample` holds pool records in selection order. `pool_rows_of` maps each
-subset record back to its pool row: by `id` when every pool record has a distinct one, else by
-the raw JSONL line (subsets of JSONL pools are written byte for byte), else by the record's
-content. A record found nowhere is a `DataError` naming the subset's file and line.
+subset record back to its pool row with `records.matching.match_rows`, the rule `mig sample
+--given` uses: by the raw JSONL line, else by content, else by an id unique on both sides;
+repeated records pair in row order. A record found nowhere is a `DataError` naming the subset's
+file and line. The pool's digests are computed once and reused for every subset.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from ..errors import DataError
 from ..records.chat import ChatShapeError, conversation
+from ..records.matching import Match, RecordsKeys, match_rows
 from ..records.pool import Pool
-from ..records.writers import record_line
 
 
-def _unique_ids(pool: Pool) -> list[str] | None:
-    ids = pool.ids()
-    if not ids or any(x is None for x in ids) or len(set(ids)) != len(ids):
-        return None
-    return ids  # type: ignore[return-value]
+class PoolKeys:
+    """A `records.matching.KeySource` over a pool that keeps its digests between matches."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._keys = RecordsKeys(pool.rows(), pool.lines)
+        self._ids: list[str | None] | None = None
+        self._lines: list[bytes] | None = None
+        self._records: list[bytes] | None = None
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def ids(self) -> Sequence[str | None]:
+        if self._ids is None:
+            self._ids = self._keys.ids()
+        return self._ids
+
+    def line_digests(self) -> Iterable[bytes] | None:
+        if self._lines is None:
+            found = self._keys.line_digests()
+            if found is None:
+                return None
+            self._lines = list(found)
+        return self._lines
+
+    def record_digests(self) -> Iterable[bytes]:
+        if self._records is None:
+            self._records = list(self._keys.record_digests())
+        return self._records
+
+
+def pool_rows_of(pool: Pool, subset: Pool, keys: PoolKeys | None = None) -> tuple[np.ndarray, str]:
+    """Pool row of every subset record, in subset order, and how they were matched.
+
+    Returns (rows int64, a note such as "matched by line" or "matched by line 140, content 10").
+    `keys`: the pool's `PoolKeys` when several subsets are matched against the same pool.
+    """
+    match: Match = match_rows(keys or PoolKeys(pool), RecordsKeys(subset.rows(), subset.lines))
+    missing = np.flatnonzero(match.rows < 0)
+    if len(missing):
+        raise DataError(
+            f"this record is not in the pool {pool.source} ({len(missing):,} of "
+            f"{len(subset):,} are not; matched by line, content or unique id)",
+            source=subset.source,
+            line=subset.line_of(int(missing[0])),
+        )
+    parts = [
+        f"{name} {count:,}"
+        for name, count in (
+            ("line", match.by_bytes),
+            ("content", match.by_content),
+            ("id", match.by_id),
+        )
+        if count
+    ]
+    how = parts[0].split()[0] if len(parts) == 1 else ", ".join(parts)
+    return match.rows, f"matched by {how}"
 
 
 def records_at(pool: Pool, rows: np.ndarray) -> list[dict]:
@@ -32,54 +85,6 @@ def records_at(pool: Pool, rows: np.ndarray) -> list[dict]:
         return [pool.records[r] for r in np.asarray(rows).tolist()]
     assert pool.table is not None
     return pool.table.take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
-
-
-def pool_rows_of(pool: Pool, subset: Pool) -> tuple[np.ndarray, str]:
-    """Pool row of every subset record, in subset order, and how they were matched.
-
-    Returns (rows int64, "id" | "line" | "content"). Repeated records of the pool are matched
-    to their occurrences in row order.
-    """
-    ids = _unique_ids(pool)
-    sub_ids = subset.ids() if ids is not None else []
-    if ids is not None and all(x is not None for x in sub_ids):
-        index = {x: i for i, x in enumerate(ids)}
-        rows = np.empty(len(subset), dtype=np.int64)
-        for j, x in enumerate(sub_ids):
-            row = index.get(x)  # type: ignore[arg-type]
-            if row is None:
-                raise DataError(
-                    f"record with id '{x}' is not in the pool {pool.source}",
-                    source=subset.source,
-                    line=subset.line_of(j),
-                )
-            rows[j] = row
-        return rows, "id"
-    if pool.lines is not None and subset.lines is not None:
-        how = "line"
-        pool_keys = [line.rstrip() for line in pool.lines]
-        sub_keys = [line.rstrip() for line in subset.lines]
-    else:
-        how = "content"
-        pool_keys = [record_line(r) for r in pool.rows()]
-        sub_keys = [record_line(r) for r in subset.rows()]
-    where: dict[bytes, list[int]] = defaultdict(list)
-    for i, key in enumerate(pool_keys):
-        where[key].append(i)
-    used: dict[bytes, int] = defaultdict(int)
-    rows = np.empty(len(subset), dtype=np.int64)
-    for j, key in enumerate(sub_keys):
-        found = where.get(key)
-        if not found:
-            raise DataError(
-                f"record is not in the pool {pool.source} (no record with the same content)",
-                source=subset.source,
-                line=subset.line_of(j),
-            )
-        n = used[key]
-        rows[j] = found[min(n, len(found) - 1)]
-        used[key] = n + 1
-    return rows, how
 
 
 def repeated_records(pool: Pool, rows: np.ndarray) -> int:

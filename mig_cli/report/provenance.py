@@ -2,8 +2,9 @@
 
 `describe_file` hashes an input (sha256, streamed in 1 MiB chunks; a folder hashes its files in
 name order). `subset_notes` reads, when present and never required, the subset's manifest
-(`subset.manifest.json` beside `subset.jsonl`, written by newer `mig sample`) and the ranking
-file's columns, for the method, the options and the number of records skipped as duplicates.
+(`subset.manifest.json` beside `subset.jsonl`, see `records.manifest`; read leniently: a foreign
+or damaged file only means fewer notes) for the method, the I(D) it recorded and the number of
+records skipped as duplicates; `ranking_dedup_count` reads that number from a ranking table.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..records.manifest import manifest_path
+
 _CHUNK = 1 << 20
-_SUBSET_SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".ndjson", ".parquet", ".gz")
 
 
 def _hash_into(h, path: Path) -> None:
@@ -41,17 +43,6 @@ def describe_file(path: str) -> dict[str, Any]:
     return {"path": path, "bytes": p.stat().st_size, "sha256": h.hexdigest()}
 
 
-def manifest_path(subset: str) -> Path:
-    """`subset.jsonl` -> `subset.manifest.json` beside it."""
-    p = Path(subset)
-    name = p.name
-    for suffix in _SUBSET_SUFFIXES:
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return p.with_name(name + ".manifest.json")
-
-
 def _find_count(data: Any, words: tuple[str, ...]) -> int | None:
     """The first integer under a key containing one of `words` (searched breadth first)."""
     queue = [data]
@@ -74,8 +65,10 @@ def _find_count(data: Any, words: tuple[str, ...]) -> int | None:
 
 def subset_notes(subset: str) -> dict[str, Any]:
     """What the subset's manifest says (method, options, duplicates skipped), {} without one."""
-    path = manifest_path(subset)
-    if subset == "-" or not path.is_file():
+    if subset == "-":
+        return {}
+    path = Path(manifest_path(subset))
+    if not path.is_file():
         return {}
     try:
         data = json.loads(path.read_text())
@@ -84,6 +77,8 @@ def subset_notes(subset: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         return {}
     notes: dict[str, Any] = {"manifest": str(path)}
+    if isinstance(data.get("information"), (int, float)):
+        notes["information"] = data["information"]
     options = data.get("options")
     if isinstance(options, dict):
         notes["method"] = options.get("method")

@@ -105,6 +105,13 @@ def test_report_numbers_equal_mig_stats(sampled, tmp_path):
     assert data["components"][0]["means"][0] == pytest.approx(sum(range(30)) / 3 / 30)
 
 
+def test_manifest_agrees_without_a_warning(sampled, tmp_path):
+    out = tmp_path / "r.html"
+    result = run("report", sampled["pool"], sampled["mig"], "--graph", sampled["graph"], "-o", out)
+    assert result.exit_code == 0 and "Warning" not in result.stderr
+    assert "method mig (manifest)" in out.read_text()
+
+
 def test_report_is_self_contained(sampled, tmp_path):
     import os
 
@@ -147,6 +154,9 @@ def test_report_without_graph_or_ranking_recomputes(sampled, tmp_path):
         "top-score, recomputed",
     }
     assert "No <code>--graph</code> given" in out.read_text()
+    # the MIG subset's manifest recorded I(D) over the graph: this page, without it, differs
+    assert "its manifest says I(D) =" in result.stderr
+    assert "its manifest says I(D) =" in out.read_text()
 
 
 def test_parquet_pool_and_subset_matched_by_content(sampled, tmp_path):
@@ -205,7 +215,7 @@ def test_bad_inputs_give_one_line_and_no_file(sampled, tmp_path):
     record["id"] = "not-in-pool"
     stranger.write_text("\n".join([lines[0], lines[1], json.dumps(record)]) + "\n")
     line = one_line_error(run("report", sampled["pool"], stranger, "-o", out))
-    assert f"{stranger}:3:" in line and "'not-in-pool' is not in the pool" in line
+    assert f"{stranger}:3:" in line and "this record is not in the pool" in line
     # a ranking of another subset
     line = one_line_error(
         run(

@@ -32,8 +32,8 @@ def test_by_id():
     pool = jsonl([{"id": f"r{i}", **chat(i)} for i in range(6)])
     sub = jsonl([{"id": "r4", "other": 1}, {"id": "r0"}], "s.jsonl")
     rows, how = pool_rows_of(pool, sub)
-    assert how == "id" and rows.tolist() == [4, 0]
-    with pytest.raises(DataError, match=r"s.jsonl:2: record with id 'zz' is not in the pool"):
+    assert how == "matched by id" and rows.tolist() == [4, 0]
+    with pytest.raises(DataError, match=r"s.jsonl:2: this record is not in the pool x.jsonl"):
         pool_rows_of(pool, jsonl([{"id": "r1"}, {"id": "zz"}], "s.jsonl"))
 
 
@@ -42,8 +42,8 @@ def test_by_line_with_repeated_records_matched_in_order():
     pool = jsonl(records)
     sub = jsonl([chat(2), chat(0), chat(0)], "s.jsonl")
     rows, how = pool_rows_of(pool, sub)
-    assert how == "line" and rows.tolist() == [3, 0, 2]
-    with pytest.raises(DataError, match=r"s.jsonl:1: record is not in the pool"):
+    assert how == "matched by line" and rows.tolist() == [3, 0, 2]
+    with pytest.raises(DataError, match=r"s.jsonl:1: this record is not in the pool"):
         pool_rows_of(pool, jsonl([chat(9)], "s.jsonl"))
 
 
@@ -51,7 +51,15 @@ def test_by_content_between_parquet_and_jsonl():
     records = [chat(i) for i in range(5)]
     pool = Pool("p.parquet", table=pa.Table.from_pylist(records))
     rows, how = pool_rows_of(pool, jsonl([records[3], records[1]], "s.jsonl"))
-    assert how == "content" and rows.tolist() == [3, 1]
+    assert how == "matched by content" and rows.tolist() == [3, 1]
+
+
+def test_mixed_matches_are_counted():
+    records = [{"id": f"r{i}", **chat(i)} for i in range(4)]
+    pool = jsonl(records)
+    changed = {**records[2], "extra": True}  # same id, other content: found by its unique id
+    rows, how = pool_rows_of(pool, jsonl([records[1], changed], "s.jsonl"))
+    assert rows.tolist() == [1, 2] and how == "matched by line 1, id 1"
 
 
 def test_repeated_records_counts_same_conversations():
