@@ -20,8 +20,12 @@ daemon thread. Replies are deterministic, derived from the request text:
 Faults (a string, or `Fault(...)` for options): "429" (with Retry-After), "500", "503", "400",
 "401", "slow" (waits `delay` seconds before replying, longer than a short client timeout),
 "malformed" (status 200 with a body that is not JSON), "drop" (closes the connection without a
-reply), "garbage" (a valid reply whose text holds no tags and no digit) and "nologprobs" (a
-valid reply without log-probabilities). `schedule` queues faults for the next requests in
+reply), "garbage" (a valid reply whose text holds no tags and no digit), "nologprobs" (a
+valid reply without log-probabilities), "redirect" (status `code` to `location`), "trickle"
+(a valid reply sent one byte every `delay` seconds), "huge" (a 200 reply of `size` bytes),
+"deep" (a 200 reply of JSON nested `size` deep) and "echo" (a 400 whose body is `pad`
+characters and then the Authorization header, so a cut message would show part of it).
+`schedule` queues faults for the next requests in
 arrival order; `when` applies one to every request (or the first `times`) whose text holds a
 string. Error bodies echo the request's Authorization header, so tests can check that a client
 keeps its key out of its messages.
@@ -44,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 FAULT_KINDS = {"429", "500", "503", "400", "401", "slow", "malformed", "drop", "garbage"}
-FAULT_KINDS |= {"nologprobs"}
+FAULT_KINDS |= {"nologprobs", "redirect", "trickle", "huge", "deep", "echo"}
 GARBAGE_TEXT = "Sorry, I am not able to help with that request today."
 
 
@@ -56,6 +60,10 @@ class Fault:
     kind: str
     retry_after: str | None = "0"
     delay: float = 2.0
+    location: str = ""  # redirect: where to (absolute, or a path on this server)
+    code: int = 307  # redirect: the status
+    size: int = 1 << 20  # huge: bytes sent; deep: nesting depth
+    pad: int = 0  # echo / error bodies: characters before the echoed Authorization header
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -250,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw)
         except ValueError:
             body = None
-        route = self.path.rstrip("/")
+        route = self.path.split("?", 1)[0].rstrip("/")
         text = _request_text(route, body)
         fault, digits, number = fake._pick(text)
         if number > fake.max_requests:
@@ -268,6 +276,27 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "drop":
             self.close_connection = True
             return
+        if kind == "redirect":
+            target = fault.location
+            if target.startswith("/"):
+                host, port = self.server.server_address[:2]
+                target = f"http://{host}:{port}{target}"
+            self._send(fault.code, b"", "text/plain", {"Location": target})
+            return
+        if kind == "trickle":
+            data = json.dumps(_reply(fake, route, body or {}, text, digits, None)).encode()
+            self._trickle(data, fault.delay)
+            return
+        if kind == "huge":
+            self._stream(200, b" " * fault.size)
+            return
+        if kind == "deep":
+            self._send(200, b"[" * fault.size + b"]" * fault.size, "application/json")
+            return
+        if kind == "echo":
+            echo = self.headers.get("Authorization", "")
+            self._send(400, ("x" * fault.pad + " " + echo).encode(), "text/plain")
+            return
         if kind in ("429", "500", "503", "400", "401"):
             extra = {}
             if kind == "429" and fault.retry_after is not None:
@@ -283,6 +312,31 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400 if route.startswith("/v1/") else 404, {"error": {"message": "bad"}})
             return
         self._json(200, _reply(fake, route, body, text, digits, kind))
+
+    def _trickle(self, data: bytes, delay: float) -> None:
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for i in range(len(data)):
+                if self.fake._stopped.wait(delay):
+                    return
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+
+    def _stream(self, status: int, data: bytes) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for i in range(0, len(data), 1 << 16):
+                self.wfile.write(data[i : i + (1 << 16)])
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
 
     def _json(self, status: int, obj: Any, extra: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(obj).encode("utf-8"), "application/json", extra)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from enum import Enum
 
 import typer
@@ -85,7 +89,30 @@ def llm_client(base_url: str, model: str | None, api_key_env: str, timeout: floa
             max_retries=retries,
         )
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="'--base-url'") from None
+        hint = "'--api-key-env'" if "API key" in str(exc) else "'--base-url'"
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+
+
+@contextlib.contextmanager
+def cancel_on_interrupt() -> Iterator[None]:
+    """Ctrl-C stops LLM requests in flight and their retry waits at once (not after every
+    retry of every worker thread), then ends the run as an interrupt."""
+    from ..annotate.llm.client import allow_requests, cancel_requests
+
+    allow_requests()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum: int, frame: object) -> None:
+        cancel_requests()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # More than this share of records without text or answer gets a prominent warning.
@@ -98,7 +125,7 @@ def run_stage(
 ) -> AnnotationReport:
     check_outputs([pool], [("-o", output)])
     started = time.perf_counter()
-    with progress() as bar:
+    with cancel_on_interrupt(), progress() as bar:
         task = bar.add_task(what, total=None)
         report = run_annotation(
             pool,

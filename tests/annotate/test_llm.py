@@ -581,3 +581,117 @@ def test_fake_server_records_malformed_body(server: FakeOpenAI) -> None:
     with pytest.raises(RemoteError, match="not valid JSON"):
         client.chat([{"role": "user", "content": "x"}])
     assert json.loads(server.requests[0].raw)["model"] == "fake-model"
+
+
+# ---------------------------------------------------------------------------------------------
+# Client safety: redirects, redaction, deadlines, size caps, cancellation
+def test_redirect_to_another_origin_is_not_followed_with_the_key(server: FakeOpenAI) -> None:
+    with FakeOpenAI(lifetime=30.0) as other:
+        target = f"{other.base_url}/chat/completions"
+        for code in (301, 302, 307, 308):
+            server.schedule(Fault("redirect", location=target, code=code))
+            client = make_client(server, max_retries=3, sleep=Sleeps())
+            with pytest.raises(RemoteError) as info:
+                client.chat([{"role": "user", "content": "hi"}])
+            message = str(info.value)
+            assert f"redirected (HTTP {code}) to another origin" in message
+            assert "not followed" in message and "API key" in message and KEY not in message
+        assert other.requests == []  # the other host never saw a request, nor the key
+    assert len(server.requests) == 4  # and none was retried
+
+
+def test_same_origin_307_is_followed_and_302_is_refused(server: FakeOpenAI) -> None:
+    server.schedule(Fault("redirect", location="/v1/chat/completions", code=307))
+    reply = make_client(server).chat([{"role": "user", "content": "hi"}], max_tokens=2)
+    assert reply["choices"]
+    assert [r.headers.get("authorization") for r in server.requests] == [f"Bearer {KEY}"] * 2
+    assert server.requests[1].body["messages"] == [{"role": "user", "content": "hi"}]
+    server.schedule(Fault("redirect", location="/v1/chat/completions", code=302))
+    with pytest.raises(RemoteError, match="redirected \\(HTTP 302\\) to another address"):
+        make_client(server).chat([{"role": "user", "content": "hi"}])
+
+
+def test_key_with_a_line_break_is_refused_without_showing_it() -> None:
+    with pytest.raises(ValueError) as info:
+        OpenAIClient("http://127.0.0.1:1/v1", "m", api_key="sk-abcdef\nXYZ-second-half")
+    assert "line break" in str(info.value)
+    assert "sk-abcdef" not in str(info.value) and "XYZ" not in str(info.value)
+
+
+@pytest.mark.parametrize("pad", [170, 185, 190, 199, 205])
+def test_echoed_key_is_redacted_before_the_message_is_cut(server: FakeOpenAI, pad: int) -> None:
+    server.schedule(Fault("echo", pad=pad))
+    with pytest.raises(RemoteError) as info:
+        make_client(server).chat([{"role": "user", "content": "hi"}])
+    message = str(info.value)
+    assert "HTTP 400" in message
+    for i in range(len(KEY) - 4):  # no piece of the key, however short the cut leaves it
+        assert KEY[i : i + 5] not in message, message
+
+
+def test_credentials_in_the_base_url_are_sent_but_never_shown(server: FakeOpenAI) -> None:
+    host = server.base_url.split("//", 1)[1]
+    url = f"http://alice:pa55w0rd-xyz@{host}?api-key=querysecret99"
+    client = OpenAIClient(url, "m", max_retries=0, timeout=5.0)
+    assert client.chat([{"role": "user", "content": "hi"}], max_tokens=2)["choices"]
+    sent = server.requests[-1]
+    assert sent.headers["authorization"] == "Basic YWxpY2U6cGE1NXcwcmQteHl6"  # alice:pa55w0rd-xyz
+    assert "pa55w0rd" not in repr(client) and "querysecret99" not in client.display_url
+    server.schedule("500")
+    with pytest.raises(RemoteError) as info:
+        client.chat([{"role": "user", "content": "hi"}])
+    message = str(info.value)
+    for secret in ("pa55w0rd-xyz", "querysecret99", "alice:", "YWxpY2U6"):
+        assert secret not in message, message
+
+
+def test_a_trickled_reply_is_cut_at_the_total_deadline(server: FakeOpenAI) -> None:
+    server.schedule(Fault("trickle", delay=0.2))  # ~1,000 bytes at 5 bytes a second
+    client = make_client(server, timeout=1.0, max_retries=0)
+    start = time.monotonic()
+    with pytest.raises(RemoteError, match="no complete reply within the 1s timeout"):
+        client.chat([{"role": "user", "content": "hi"}], max_tokens=2)
+    assert time.monotonic() - start < 2.5
+
+
+def test_a_huge_reply_is_refused(server: FakeOpenAI) -> None:
+    server.schedule(Fault("huge", size=20_000_000))
+    client = make_client(server, max_reply_bytes=1_000_000)
+    with pytest.raises(RemoteError, match="reply larger than 1,000,000 bytes"):
+        client.chat([{"role": "user", "content": "hi"}])
+    assert len(server.requests) == 1
+
+
+def test_deeply_nested_reply_is_unusable_not_a_recursion_error(server: FakeOpenAI) -> None:
+    server.when("", Fault("deep", size=100_000))
+    with pytest.raises(RemoteError, match="nested too deep"):
+        make_client(server, max_retries=1).chat([{"role": "user", "content": "hi"}])
+
+
+def test_cancel_stops_requests_and_retry_waits_at_once(server: FakeOpenAI) -> None:
+    import threading
+
+    from mig_cli.annotate.llm.client import allow_requests, cancel_requests
+
+    server.when("", Fault("slow", delay=30.0))
+    client = make_client(server, timeout=20.0, max_retries=5, backoff=10.0, max_backoff=10.0)
+    client._sleep = None  # real waits
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            client.chat([{"role": "user", "content": "hi"}])
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    start = time.monotonic()
+    cancel_requests()
+    for t in threads:
+        t.join(timeout=5)
+    allow_requests()
+    assert time.monotonic() - start < 2.0
+    assert len(errors) == 3 and all("cancelled" in str(e) for e in errors)

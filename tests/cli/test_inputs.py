@@ -263,3 +263,51 @@ def test_a_second_run_on_the_same_output_fails_at_once(tmp_path):
         assert not out.exists()
     assert run("score", pool, "-o", out).exit_code == 0
     assert not (tmp_path / ".s.jsonl.mig-lock").exists()
+
+
+def test_llm_credentials_never_reach_messages_or_the_checkpoint(tmp_path, monkeypatch):
+    from ..fake_openai import FakeOpenAI
+
+    monkeypatch.setenv("MIG_TEST_KEY", "sk-live-topsecret-42")
+    pool = write(tmp_path / "p.jsonl", [{"prompt": f"explain topic {i}"} for i in range(3)])
+    out = tmp_path / "t.jsonl"
+    with FakeOpenAI(lifetime=30.0) as server:
+        server.when("topic 1", "400")
+        host = server.base_url.split("//", 1)[1]
+        url = f"http://bob:hunter2-pw@{host}"
+        args = ["tag", pool, "-o", out, "--tagger", "llm", "--model", "m", "--base-url", url]
+        args += ["--api-key-env", "MIG_TEST_KEY", "--batch-size", "1", "--concurrency", "1"]
+        result = run(*args)
+    assert result.exit_code == 1, result.output
+    checkpoint = (tmp_path / ".t.jsonl.mig-checkpoint").read_text()
+    assert '"batch":0' in checkpoint and "http://***@127.0.0.1" in checkpoint
+    for secret in ("hunter2-pw", "bob:", "topsecret"):
+        assert secret not in result.output and secret not in checkpoint
+
+
+def test_ctrl_c_stops_an_llm_run_at_once(tmp_path):
+    import signal
+    import time
+
+    from ..fake_openai import FakeOpenAI, Fault
+
+    pool = write(tmp_path / "p.jsonl", [{"prompt": f"q{i}", "response": "r"} for i in range(8)])
+    with FakeOpenAI(lifetime=60.0) as server:
+        server.when("", Fault("slow", delay=50.0))
+        proc = subprocess.Popen(
+            [*MIG, "score", str(pool), "-o", str(tmp_path / "s.jsonl"), "--scorer", "llm",
+             "--model", "m", "--base-url", server.base_url, "--timeout", "40",
+             "--max-retries", "5", "--concurrency", "4"],
+            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while len(server.requests) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        took = time.monotonic() - start
+    assert proc.returncode == 130, err
+    assert "Interrupted" in err and "Traceback" not in err
+    assert took < 3.0, took
+    assert not (tmp_path / "s.jsonl").exists()

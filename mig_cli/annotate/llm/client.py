@@ -10,12 +10,16 @@ contains the API key. One client may be shared by many threads.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import email.utils
 import http.client
 import json
 import math
 import os
 import random
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -60,6 +64,128 @@ def api_key_from_env(name: str = "OPENAI_API_KEY") -> str | None:
     return value or None
 
 
+class RequestCancelled(RemoteError):
+    """Requests were cancelled (Ctrl-C): raised in the worker threads, which stop at once."""
+
+
+_CANCEL = threading.Event()
+_ACTIVE: set[_Watch] = set()
+_ACTIVE_LOCK = threading.Lock()
+_CURRENT = threading.local()
+
+
+def cancel_requests() -> None:
+    """Stop every request in flight and every retry wait, in all clients, now (Ctrl-C)."""
+    _CANCEL.set()
+    with _ACTIVE_LOCK:
+        watches = list(_ACTIVE)
+    for watch in watches:
+        watch.stop()
+
+
+def allow_requests() -> None:
+    """Undo `cancel_requests` (a new run in the same process)."""
+    _CANCEL.clear()
+
+
+class _Watch:
+    """One attempt's deadline: at the deadline (or on cancel) its socket is shut down, so a
+    reply trickled a byte at a time cannot outlive the total per-request timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.sock: socket.socket | None = None
+        self.expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watch:
+        with _ACTIVE_LOCK:
+            _ACTIVE.add(self)
+        _CURRENT.watch = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _CURRENT.watch = None
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(self)
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _expire(self) -> None:
+        self.expired = True
+        self.stop()
+
+    def stop(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        watch = getattr(_CURRENT, "watch", None)
+        if watch is not None:
+            watch.sock = self.sock
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        watch = getattr(_CURRENT, "watch", None)
+        if watch is not None:
+            watch.sock = self.sock
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):  # noqa: ANN001 - urllib's signature
+        return self.do_open(_WatchedHTTPConnection, req)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):  # noqa: ANN001 - urllib's signature
+        return self.do_open(_WatchedHTTPSConnection, req, context=self._context)
+
+
+class _RedirectRefused(Exception):
+    def __init__(self, code: int, target: str, cross_origin: bool) -> None:
+        super().__init__(target)
+        self.code, self.target, self.cross_origin = code, target, cross_origin
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        port = parts.port or default
+    except ValueError:
+        port = None
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow only 307/308 redirects to the same origin (same method, body and key); any
+    other redirect is refused, so the key is never sent to another host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, PLR0913
+        target = urllib.parse.urljoin(req.full_url, newurl)
+        cross = _origin(target) != _origin(req.full_url)
+        if cross or code not in (307, 308):
+            raise _RedirectRefused(code, target, cross)
+        return urllib.request.Request(
+            target, data=req.data, headers=dict(req.header_items()), method=req.get_method()
+        )
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class OpenAIClient:
     """Posts requests to an OpenAI-compatible server, retrying transient failures.
 
@@ -67,6 +193,14 @@ class OpenAIClient:
     per call). The wait before retry n (0-based) is `backoff * 2**n`, capped at `max_backoff`,
     times a random factor in [0.5, 1]; a `Retry-After` header (seconds or an HTTP date) replaces
     it, capped at `max_backoff`. `sleep` is injectable so tests need not wait.
+
+    Safety: `timeout` is a total deadline per attempt (connect, wait and the whole reply; a
+    reply trickled slowly is cut at the deadline), replies over `max_reply_bytes` are refused,
+    replies nested too deep for the JSON parser are unusable (not a RecursionError), redirects
+    are followed only to the same origin (307/308) so the key never goes to another host, and
+    `cancel_requests()` (Ctrl-C) stops requests and retry waits at once. Credentials in the base
+    URL (`user:password@`, query values) are sent but never printed: `display_url` and every
+    message are redacted before they are cut.
     """
 
     def __init__(
@@ -78,33 +212,61 @@ class OpenAIClient:
         max_retries: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 20.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
+        max_reply_bytes: int = 16 * 1024 * 1024,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         if timeout <= 0:
             raise ValueError("timeout must be > 0")
-        parts = urllib.parse.urlsplit(base_url.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"base URL must start with http:// or https://, got {base_url!r}")
-        self.base_url = base_url.strip().rstrip("/")
+        if api_key is not None and any(ord(c) < 32 or ord(c) == 127 for c in api_key):
+            raise ValueError(
+                "the API key holds a line break or another control character; "
+                "check the environment variable (the key is not shown)"
+            )
+        try:
+            parts = urllib.parse.urlsplit(base_url.strip())
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise ValueError(f"base URL is not a valid URL: {safe_url(base_url)}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"base URL must start with http:// or https://, got {safe_url(base_url)!r}"
+            )
+        self._secrets = _secrets_of(api_key, parts)
+        user, password = parts.username, parts.password
+        netloc = parts.netloc.rpartition("@")[2]
+        self.base_url = urllib.parse.urlunsplit(
+            (parts.scheme, netloc, parts.path.rstrip("/"), parts.query, "")
+        )
+        self.display_url = safe_url(self.base_url)
         self.model = model
         self._api_key = api_key or None
+        self._basic = None
+        if user is not None and not self._api_key:
+            raw = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password or '')}"
+            self._basic = base64.b64encode(raw.encode()).decode()
+            self._secrets.append(self._basic)
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.max_reply_bytes = max_reply_bytes
         self._sleep = sleep
         self._rng = random.Random()
+        handlers: list[Any] = [
+            _WatchedHTTPHandler(),
+            _WatchedHTTPSHandler(),
+            _SameOriginRedirects(),
+        ]
         if (parts.hostname or "") in _LOOPBACK_HOSTS:
             # A local server is never reached through a proxy from the environment.
-            self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        else:
-            self._opener = urllib.request.build_opener()
+            handlers.append(urllib.request.ProxyHandler({}))
+        self._opener = urllib.request.build_opener(*handlers)
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"
-        return f"OpenAIClient(base_url={self.base_url!r}, model={self.model!r}, api_key={key})"
+        return f"OpenAIClient(base_url={self.display_url!r}, model={self.model!r}, api_key={key})"
 
     def chat(self, messages: list[dict[str, Any]], **params: Any) -> dict[str, Any]:
         """POST a chat completion request; `params` (temperature, max_tokens, logprobs, ...)
@@ -119,46 +281,112 @@ class OpenAIClient:
 
     def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST `payload` as JSON to `{base_url}{path}` with retries; the reply as a dict."""
-        url = self.base_url + path
+        url = self._url(path)
+        shown = safe_url(url)
         data = json.dumps(payload).encode("utf-8")
         last = "no reply"
         attempts = self.max_retries + 1
         for attempt in range(attempts):
+            self._check_cancelled()
             retry_after: str | None = None
             try:
-                request = urllib.request.Request(
-                    url, data=data, headers=self._headers(), method="POST"
-                )
-                with self._opener.open(request, timeout=self.timeout) as response:
-                    status = response.status
-                    body = response.read()
-            except urllib.error.HTTPError as exc:
-                status = exc.code
-                body = _read_error_body(exc)
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
-                exc.close()
-                last = f"HTTP {status}{_snippet(body)}"
-                if status != 429 and status < 500:
-                    raise RemoteError(self._redact(f"{url}: {last} (not retried)")) from None
+                status, body, retry_after = self._attempt(url, data)
+            except _RedirectRefused as exc:
+                where = "another origin" if exc.cross_origin else "another address"
+                raise RemoteError(
+                    self._redact(
+                        f"{shown}: the server redirected (HTTP {exc.code}) to {where}, "
+                        f"{safe_url(exc.target)}; not followed, so the API key is not sent "
+                        "there (set --base-url to the final address)"
+                    )
+                ) from None
+            except _TooLarge:
+                raise RemoteError(
+                    f"{shown}: reply larger than {self.max_reply_bytes:,} bytes; refused"
+                ) from None
+            except _Expired:
+                last = f"no complete reply within the {self.timeout:g}s timeout"
             except urllib.error.URLError as exc:
                 last = f"connection error ({_describe(exc.reason)})"
             except (OSError, http.client.HTTPException) as exc:
                 # Timed out while reading, reset, refused, dropped, bad status line, short read.
                 last = f"connection error ({_describe(exc)})"
             else:
-                try:
-                    reply = json.loads(body)
-                except ValueError:
-                    last = f"HTTP {status}: reply is not valid JSON{_snippet(body)}"
+                if status >= 400:
+                    last = f"HTTP {status}{self._snippet(body)}"
+                    if status != 429 and status < 500:
+                        raise RemoteError(self._redact(f"{shown}: {last} (not retried)"))
                 else:
+                    reply, why = _decode(body)
                     if isinstance(reply, dict):
                         return reply
-                    last = f"HTTP {status}: reply is not a JSON object"
+                    last = f"HTTP {status}: {why}{self._snippet(body) if why else ''}"
             if attempt + 1 < attempts:
-                self._sleep(self._delay(attempt, retry_after))
+                self._wait(self._delay(attempt, retry_after))
         raise RemoteError(
-            self._redact(f"{url}: gave up after {attempts} attempt(s); last status: {last}")
+            self._redact(f"{shown}: gave up after {attempts} attempt(s); last status: {last}")
         )
+
+    def _attempt(self, url: str, data: bytes) -> tuple[int, bytes, str | None]:
+        """One request within the total deadline: (status, body, Retry-After)."""
+        request = urllib.request.Request(url, data=data, headers=self._headers(), method="POST")
+        with _Watch(self.timeout) as watch:
+            try:
+                try:
+                    response = self._opener.open(request, timeout=self.timeout)
+                except urllib.error.HTTPError as exc:
+                    retry_after = exc.headers.get("Retry-After") if exc.headers else None
+                    try:
+                        body = self._read(exc, watch)
+                    except (OSError, http.client.HTTPException, _Expired):
+                        body = b""  # the body of an error reply is best effort
+                    finally:
+                        exc.close()
+                    return exc.code, body, retry_after
+                with response:
+                    return response.status, self._read(response, watch), None
+            except (OSError, http.client.HTTPException, urllib.error.URLError):
+                if _CANCEL.is_set():
+                    raise RequestCancelled("requests cancelled") from None
+                if watch.expired:
+                    raise _Expired from None
+                raise
+
+    def _read(self, response: Any, watch: _Watch) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        read = getattr(response, "read1", None) or response.read
+        while True:
+            if watch.remaining() <= 0:
+                raise _Expired
+            chunk = read(65536)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > self.max_reply_bytes:
+                raise _TooLarge
+            chunks.append(chunk)
+        if watch.expired:
+            raise _Expired
+        return b"".join(chunks)
+
+    def _url(self, path: str) -> str:
+        parts = urllib.parse.urlsplit(self.base_url)
+        return urllib.parse.urlunsplit(
+            (parts.scheme, parts.netloc, parts.path + path, parts.query, "")
+        )
+
+    def _check_cancelled(self) -> None:
+        if _CANCEL.is_set():
+            raise RequestCancelled("requests cancelled")
+
+    def _wait(self, seconds: float) -> None:
+        if self._sleep is not None:
+            self._sleep(seconds)
+            self._check_cancelled()
+            return
+        if _CANCEL.wait(seconds):
+            raise RequestCancelled("requests cancelled")
 
     def _headers(self) -> dict[str, str]:
         headers = {
@@ -168,6 +396,8 @@ class OpenAIClient:
         }
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        elif self._basic:
+            headers["Authorization"] = f"Basic {self._basic}"
         return headers
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
@@ -179,9 +409,58 @@ class OpenAIClient:
         return base * (0.5 + 0.5 * self._rng.random())
 
     def _redact(self, message: str) -> str:
-        if self._api_key:
-            message = message.replace(self._api_key, "***")
-        return message
+        return redact(message, self._secrets)
+
+    def _snippet(self, body: bytes) -> str:
+        """The start of a reply body on one line, redacted first and then cut ('' if empty)."""
+        text = self._redact(body[: _SNIPPET_CHARS * 64].decode("utf-8", errors="replace"))
+        text = " ".join(text.split())
+        if not text:
+            return ""
+        if len(text) > _SNIPPET_CHARS:
+            text = text[:_SNIPPET_CHARS] + "..."
+        return f": {text}"
+
+
+class _Expired(Exception):
+    pass
+
+
+def _decode(body: bytes) -> tuple[Any, str]:
+    """The reply as JSON, or (None, why it is unusable)."""
+    try:
+        reply = json.loads(body)
+    except RecursionError:
+        return None, "reply is nested too deep to read"
+    except ValueError:
+        return None, "reply is not valid JSON"
+    if not isinstance(reply, dict):
+        return None, "reply is not a JSON object"
+    return reply, ""
+
+
+def _secrets_of(api_key: str | None, parts: urllib.parse.SplitResult) -> list[str]:
+    """Every string that must never be printed: the key (and its pieces), URL credentials."""
+    found: list[str] = []
+    if api_key:
+        found.append(api_key)
+        found.extend(piece for piece in api_key.split() if len(piece) >= 6)
+    for value in (parts.username, parts.password):
+        if value:
+            found.extend([value, urllib.parse.unquote(value)])
+    if parts.username is not None:
+        found.append(parts.netloc.rpartition("@")[0])
+    for _, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=False):
+        if len(value) >= 4:
+            found.extend([value, urllib.parse.quote(value, safe="")])
+    return sorted({s for s in found if s}, key=len, reverse=True)
+
+
+def redact(message: str, secrets: list[str]) -> str:
+    """`message` with every secret replaced by `***` (longest first), before any cutting."""
+    for secret in secrets:
+        message = message.replace(secret, "***")
+    return message
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -202,24 +481,6 @@ def _parse_retry_after(value: str | None) -> float | None:
     if math.isnan(seconds):
         return None
     return max(0.0, seconds)
-
-
-def _read_error_body(exc: urllib.error.HTTPError) -> bytes:
-    try:
-        return exc.read() or b""
-    except (OSError, http.client.HTTPException):  # the body of an error reply is best effort
-        return b""
-
-
-def _snippet(body: bytes) -> str:
-    """The start of a reply body on one line, for error messages ('' when empty)."""
-    text = body.decode("utf-8", errors="replace").strip()
-    if not text:
-        return ""
-    text = " ".join(text.split())
-    if len(text) > _SNIPPET_CHARS:
-        text = text[:_SNIPPET_CHARS] + "..."
-    return f": {text}"
 
 
 def _describe(reason: object) -> str:
