@@ -43,7 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import DataError
-from .jsonvalues import dump_record, load_record
+from .jsonvalues import _DIGITS_AS_ZERO, _NINETEEN, dump_record, load_record
 from .pool import Pool, gc_paused
 
 STDIN = "-"
@@ -296,13 +296,22 @@ def _parse_jsonl(data: bytes, source: str) -> Pool:
     kept: list[bytes] = []
     records: list[dict] = []
     numbers: list[int] = []
+    loads, digits, nineteen = orjson.loads, _DIGITS_AS_ZERO, _NINETEEN
+    careful = nineteen in data.translate(digits)  # some line may hold a 64-bit+ integer
     for number, line in enumerate(data.splitlines(keepends=True), start=1):
         if not line or line.isspace():
             continue
-        record, error = parse_line(line)
-        if error is not None:
-            raise DataError(error, source=source, line=number)
-        kept.append(as_line(line))
+        record = None
+        if not careful or nineteen not in line.translate(digits):  # orjson is exact here
+            try:
+                record = loads(line)
+            except orjson.JSONDecodeError:
+                pass
+        if type(record) is not dict:
+            record, error = parse_line(line)
+            if error is not None:
+                raise DataError(error, source=source, line=number)
+        kept.append(line if line.endswith(b"\n") else as_line(line))
         records.append(record)  # type: ignore[arg-type]
         numbers.append(number)
     return Pool(source, records=records, lines=kept, line_numbers=np.array(numbers, dtype=np.int64))

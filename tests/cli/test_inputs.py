@@ -311,3 +311,65 @@ def test_ctrl_c_stops_an_llm_run_at_once(tmp_path):
     assert "Interrupted" in err and "Traceback" not in err
     assert took < 3.0, took
     assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_values_pass_through_tag_and_score_exactly_or_are_refused(tmp_path):
+    big = b'{"id": 18446744073709551616, "n": NaN, "prompt": "p", "response": "r s"}\n'
+    pool = tmp_path / "p.jsonl"
+    pool.write_bytes(big)
+    out = tmp_path / "s.jsonl"
+    assert run("score", pool, "-o", out).exit_code == 0
+    assert out.read_bytes().startswith(b'{"id":18446744073709551616,"n":NaN,')
+    # a field that is `true` in the first batch and 7 in the next is refused for Parquet
+    pool = write(tmp_path / "q.jsonl", [{**DOLLY, "x": True}, {**DOLLY, "x": 7}])
+    result = run("score", pool, "-o", tmp_path / "q.parquet", "--batch-size", "1")
+    assert result.exit_code == 1
+    assert "field 'x' holds bool in earlier records and int64" in result.stderr
+    assert not (tmp_path / "q.parquet").exists()
+
+
+def test_alpaca_data_json_array_is_read_whole(tmp_path):
+    records = [{"instruction": f"Task {i}", "input": "", "output": "Done well."} for i in range(5)]
+    for name, text in (("a.json", json.dumps(records, indent=4)), ("b.json", json.dumps(records))):
+        (tmp_path / name).write_text(text)
+        out = tmp_path / f"{name}.scored.jsonl"
+        result = run("score", tmp_path / name, "-o", out)
+        assert result.exit_code == 0 and "5 of 5 records annotated" in result.stderr
+        assert [r["instruction"] for r in read(out)] == [f"Task {i}" for i in range(5)]
+
+
+def test_sample_never_replaces_a_parquet_pool(annotated, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(read(annotated))
+    pq.write_table(table, tmp_path / "pool.parquet")
+    before = (tmp_path / "pool.parquet").read_bytes()
+    for extra in (["-o", tmp_path / "pool.parquet"], ["--ranking", tmp_path / "pool.parquet"]):
+        result = run(
+            "sample", tmp_path / "pool.parquet", "-k", "2", "--method", "top-score", *extra
+        )
+        assert result.exit_code == 2 and "would overwrite the input" in result.stderr
+    assert (tmp_path / "pool.parquet").read_bytes() == before
+
+
+def test_failed_build_graph_leaves_the_old_graph_whole(annotated, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from mig_cli.records import graph_files
+
+    graph = tmp_path / "g"
+    assert run("build-graph", annotated, "-o", graph, "--edge-threshold", "0.5").exit_code == 0
+    before = {p.name: p.read_bytes() for p in graph.iterdir()}
+    real = pq.write_table
+
+    def fail_on_edges(table, where, *args, **kwargs):
+        if str(where).endswith("edges.parquet"):
+            raise OSError(28, "No space left on device", str(where))
+        return real(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(graph_files.pq, "write_table", fail_on_edges)
+    result = run("build-graph", annotated, "-o", graph, "--edge-threshold", "0.2")
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    assert {p.name: p.read_bytes() for p in graph.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g", "pool.jsonl"]
