@@ -212,6 +212,13 @@ def sample_cmd(
     if len(sizes) > 1 and target == "-":
         raise typer.BadParameter("several sizes need -o FILE (one file each)", param_hint="'-k'")
     what = f"{count:,}" if count is not None else f"up to {budget_tokens:,} {cost}"
+    if method != Method.mig and (budget_tokens is not None or spec.field):
+        raise typer.BadParameter("budgets and quotas apply to --method mig only")
+    if include_rows is not None and count is not None and len(include_rows) > count:
+        raise typer.BadParameter(
+            f"--include holds {len(include_rows):,} records, more than K={count:,}",
+            param_hint="'-k'",
+        )
     with err_console.status(f"selecting {what} of {len(data):,} records ({method.value})"):
         selection = select(
             ann,

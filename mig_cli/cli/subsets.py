@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import tomllib
 
 from ..records.annotations import Annotations
@@ -57,11 +59,20 @@ def _prefix_information(run: SampleRun, rows: np.ndarray) -> float | None:
     return info
 
 
-def _unique_ids(pool: Pool) -> list[str] | None:
+def _id_lookup(pool: Pool):
+    """A function rows -> their ids, when every row has an id and the ids are unique; else None.
+
+    Arrow pools are checked with pyarrow compute (no Python string per row).
+    """
+    column = pool.top_column("id")
+    if column is not None:
+        if column.null_count or pc.count_distinct(column).as_py() != len(column):
+            return None
+        return lambda rows: [str(v) for v in column.take(pa.array(rows, pa.int64())).to_pylist()]
     ids = pool.ids()
     if any(i is None for i in ids) or len(set(ids)) != len(ids):
         return None
-    return ids
+    return lambda rows: [ids[r] for r in rows.tolist()]
 
 
 def write_subsets(
@@ -86,7 +97,7 @@ def write_subsets(
     if config:
         with open(config, "rb") as fh:
             config_data = tomllib.load(fh)
-    ids = _unique_ids(run.pool)
+    ids_of = _id_lookup(run.pool)
     base = base_manifest(options, config_data)
     if run.graph is not None:
         base["graph"] = {
@@ -132,7 +143,7 @@ def write_subsets(
             "k": k,
             "path": str(Path(path).resolve()) if path != "-" else "<stdout>",
             "rows": rows,
-            "ids": [ids[r] for r in rows.tolist()] if ids is not None else None,
+            "ids": ids_of(rows) if ids_of is not None else None,
             "gains": selection.gains[: len(rows)],
         }
         body["information"] = _prefix_information(run, rows)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from ..errors import DataError
 from .label_graph import LabelGraph
@@ -93,28 +94,26 @@ def is_manifest(path: str) -> bool:
     return f'"format": "{MANIFEST_FORMAT}"'.encode() in head
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+def _default(value: Any) -> Any:
+    """What orjson cannot write: enums by value, numpy arrays and scalars, the rest as str."""
     if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
+        return value.tolist()
     if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if hasattr(value, "value") and not isinstance(value, (str, int, float, bool)):
+        return value.item()
+    if hasattr(value, "value") and isinstance(value.value, (str, int, float)):
         return value.value  # enums
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
     return str(value)
 
 
 def write_manifest(path: str, manifest: dict[str, Any]) -> None:
-    """Write a manifest atomically; `format` and `version` are set here."""
-    body = {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, **_plain(manifest)}
-    write_text(path, json.dumps(body, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+    """Write a manifest atomically (JSON, 2-space indent; NaN and infinities as null)."""
+    body = {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, **manifest}
+    text = orjson.dumps(
+        body, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+    )
+    write_text(path, text.decode() + "\n")
 
 
 def read_manifest(path: str) -> dict[str, Any]:

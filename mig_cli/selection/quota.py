@@ -134,7 +134,7 @@ def check_feasible(
     available = np.bincount(cand_groups, minlength=g_count)
     for g in np.flatnonzero(need > available).tolist():
         raise QuotaError(
-            f"--min-count {limits.names[g]}={limits.minimum[g]:,} cannot be met: the pool has "
+            f"--min-count {limits.names[g]}={limits.minimum[g]} cannot be met: the pool has "
             f"{available[g] + held[g]:,} records with {limits.field} = '{limits.names[g]}' "
             "that may be chosen"
         )
@@ -154,7 +154,7 @@ def check_feasible(
     )
     for g in np.flatnonzero(held_cost + cheapest > limits.cap).tolist():
         raise QuotaError(
-            f"--min-count {limits.names[g]}={limits.minimum[g]:,} cannot be met under the "
+            f"--min-count {limits.names[g]}={limits.minimum[g]} cannot be met under the "
             f"--max-share cap of {limits.cap[g]:,.0f} for {limits.field} = '{limits.names[g]}'"
         )
     if budget is not None:

@@ -195,9 +195,10 @@ class MigSampler:
             if len(short):
                 g = int(short[0])
                 raise QuotaError(
-                    f"--min-count {groups.names[g]}={groups.minimum[g]:,} was not met: the "
-                    f"budget ran out with {groups.minimum[g] - need[g]:,} records of "
-                    f"{groups.field} = '{groups.names[g]}' chosen"
+                    f"--min-count {groups.names[g]}={groups.minimum[g]} was not met within "
+                    f"the budget and the caps: the greedy reached "
+                    f"{groups.minimum[g] - need[g]:,} records of {groups.field} = "
+                    f"'{groups.names[g]}' before nothing more fitted"
                 )
         if groups is not None:
             need = np.full(len(need), n + 1, dtype=np.int64)

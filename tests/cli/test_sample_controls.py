@@ -364,3 +364,14 @@ def test_empty_text_costs_nothing_and_is_a_data_error(tmp_path, tiny_graph):
 def test_bare_min_count_points_to_graph_min_count(pool, tiny_graph, tmp_path):
     result = run("sample", pool, "-k", 5, "--graph", tiny_graph, "--min-count", 2)
     assert result.exit_code == 2 and "--graph-min-count" in result.output
+
+
+def test_budget_with_a_baseline_and_too_many_includes_are_usage_errors(pool, tiny_graph, tmp_path):
+    result = run(
+        "sample", pool, "--method", "top-score", "--budget-tokens", 100, "--cost", "n_tokens"
+    )
+    assert result.exit_code == 2 and "--method mig only" in result.output
+    inc = tmp_path / "inc.jsonl"
+    inc.write_text("".join(pool.read_text().splitlines(keepends=True)[:6]))
+    result = run("sample", pool, "-k", 5, "--graph", tiny_graph, "--include", inc, "-o", "-")
+    assert result.exit_code == 2 and "more than K=5" in result.output

@@ -263,3 +263,35 @@ def test_baselines_take_include_and_min_score():
     assert sel.rows.tolist() == [4, 5, 1]
     sel = select(ann, 3, method="random", include=[0], min_score=2.5, seed=3)
     assert sel.rows[0] == 0 and set(sel.rows[1:].tolist()) <= {1, 2, 5}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_minimum_the_greedy_cannot_reach_under_a_budget_is_an_error(backend):
+    # Group y's cheapest 3 records cost 3 (feasible before the run), but the greedy takes the
+    # high-ratio expensive one first (score 100, cost 9): then only one more fits in 10.
+    ann = to_annotations([["a"], ["b"], ["c"], ["d"], ["e"]], [100.0, 1.0, 1.0, 1.0, 5.0])
+    graph = graph_without_edges(["a", "b", "c", "d", "e"])
+    cost = np.array([9.0, 1.0, 1.0, 1.0, 1.0])
+    values = ["y", "y", "y", "y", "x"]
+    with pytest.raises(QuotaError, match="y=3 was not met within the budget"):
+        select(
+            ann,
+            None,
+            graph=graph,
+            cost=cost,
+            budget=10.0,
+            quota=values,
+            min_count={"y": 3},
+            backend=backend,
+        )
+    sel = select(
+        ann,
+        None,
+        graph=graph,
+        cost=cost,
+        budget=10.0,
+        quota=values,
+        min_count={"y": 2},
+        backend=backend,
+    )
+    assert sel.rows.tolist()[:2] == [0, 1] and sel.guard == ""
