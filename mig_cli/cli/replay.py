@@ -116,6 +116,7 @@ def replay(path: str, command: Callable, ctx: Any = None) -> None:
                 "written (sha256 differs)"
             )
     k = manifest["subset"]["k"]
+    err_console.print(f"re-running the selection of {path} (output to a temporary folder)")
     with tempfile.TemporaryDirectory(prefix="mig-replay-") as tmp:
         target = str(Path(tmp) / "subset.jsonl")
         options.update(output=target, ranking=None, manifest=None, replay=None, config=None)
