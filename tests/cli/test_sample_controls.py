@@ -375,3 +375,19 @@ def test_budget_with_a_baseline_and_too_many_includes_are_usage_errors(pool, tin
     inc.write_text("".join(pool.read_text().splitlines(keepends=True)[:6]))
     result = run("sample", pool, "-k", 5, "--graph", tiny_graph, "--include", inc, "-o", "-")
     assert result.exit_code == 2 and "more than K=5" in result.output
+
+
+def test_stdout_runs_write_a_manifest_only_when_asked_and_stdin_cannot_be_replayed(
+    pool, tiny_graph, tmp_path
+):
+    where = tmp_path / "m.manifest.json"
+    result = run(
+        "sample", "-", "-k", 4, "--graph", tiny_graph, "--manifest", where, input=pool.read_text()
+    )
+    assert result.exit_code == 0, result.output
+    m = json.loads(where.read_text())
+    assert m["inputs"]["pool"] == {"path": "<stdin>", "sha256": None}
+    assert m["subset"]["path"] == "<stdout>" and len(m["subset"]["ids"]) == 4
+    assert [json.loads(x)["id"] for x in result.stdout.splitlines()] == m["subset"]["ids"]
+    result = run("sample", "--replay", where)
+    assert result.exit_code == 1 and "read from stdin" in result.stderr
