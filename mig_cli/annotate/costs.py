@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from ..errors import DataError, ModelError
 from ..records.chat import ChatShapeError, conversation
@@ -105,6 +106,13 @@ def field_costs(pool: Pool, field: str) -> np.ndarray:
     """A numeric field (dotted path) as the cost of each row; it must be a finite number > 0."""
     out = np.empty(len(pool), dtype=np.float64)
     column = pool.top_column(field)
+    if column is not None and (
+        pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+    ):
+        if not column.null_count:
+            out = column.to_numpy().astype(np.float64)
+            if np.isfinite(out).all() and (out > 0).all():
+                return out
     values = column.to_pylist() if column is not None else pool.values(field)
     for row, value in enumerate(values):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:

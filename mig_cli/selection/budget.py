@@ -55,9 +55,16 @@ def best_single(
     if not len(candidates):
         return None
     indptr, indices, data = csr
-    terms = phi.value(x[indices] + data) - phi.value(x[indices])
-    added = sp.csr_matrix((terms, indices, indptr), shape=(len(indptr) - 1, len(x)))
-    exact = added @ np.ones(len(x))
+    n = len(indptr) - 1
+    exact = np.zeros(n)
+    step = 1 << 16  # rows per block: temporaries stay a few MiB however large the pool
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        a, b = indptr[lo], indptr[hi]
+        cols = indices[a:b]
+        terms = phi.value(x[cols] + data[a:b]) - phi.value(x[cols])
+        block = sp.csr_matrix((terms, cols, indptr[lo : hi + 1] - a), shape=(hi - lo, len(x)))
+        exact[lo:hi] = block @ np.ones(len(x))
     best = int(candidates[int(np.argmax(exact[candidates]))])
     lo, hi = indptr[best], indptr[best + 1]
     after = x.copy()
