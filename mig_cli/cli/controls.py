@@ -272,9 +272,9 @@ def manifest_target(target: str, explicit: str | None, nested: bool, k: int) -> 
 
 
 def _match(pool: Pool, other: Pool):
-    from ..records.matching import RecordsKeys, match_rows
+    from ..records.matching import keys_of, match_rows
 
-    return match_rows(RecordsKeys(pool.rows(), pool.lines), RecordsKeys(other.rows(), other.lines))
+    return match_rows(keys_of(pool), keys_of(other))
 
 
 def match_in_order(pool: Pool, other: Pool, option: str) -> np.ndarray:

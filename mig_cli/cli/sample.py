@@ -10,6 +10,7 @@ import typer
 from ..records.graph_files import read_graph
 from ..records.manifest import is_manifest
 from ..records.matching import RecordsKeys
+from ..records.pool_index import Wanted
 from ..records.writers import output_format, table_format, write_table
 from ..selection.selection import select
 from .build_graph import graph_for
@@ -67,7 +68,7 @@ from .options import (
     read_input,
 )
 from .replay import replay as replay_manifest
-from .sample_input import check_graph_options, given_rows, report_coverage
+from .sample_input import check_graph_options, given_rows, open_pool, report_coverage
 from .subsets import SampleRun, write_subsets
 
 
@@ -120,6 +121,12 @@ def sample_cmd(
     min_count: list[str] = MIN_COUNT,
     manifest: str = MANIFEST,
     replay: str = REPLAY,
+    annotate: bool = typer.Option(
+        True,
+        "--annotate/--no-annotate",
+        help="When no record has labels or scores, add them with the default offline tagger "
+        "and scorer first (kept as POOL.mig-annotated.jsonl); --no-annotate refuses instead.",
+    ),
     config: str = config_option(),
 ) -> list[dict] | None:
     """Select the K records that add the most information.
@@ -132,6 +139,10 @@ def sample_cmd(
       mig sample pool.jsonl --graph graph/ --budget-tokens 5000000 --quota source \\
           --max-share '*=0.25' -k 5000,10000 -o subset.jsonl
       mig sample --replay subset.k5000.manifest.json
+      mig sample raw-pool.jsonl -k 50000      # tags and scores it first, once
+
+    Only labels, scores, ids and each line's place are held in memory; the selected lines are
+    then copied from the file. Stdin (-) is first spooled to a temporary file in $TMPDIR.
     """
     options = {name: value for name, value in locals().items() if name != "ctx"}
     if replay:
@@ -152,10 +163,13 @@ def sample_cmd(
     check_graph_options(ctx, graph_dir if method == Method.mig else None)
     spec = quota_spec(quota, max_share, min_count, config)
     options.update(spec.as_options())
-    data = read_input(pool)
+    wanted = Wanted.for_method(method.value, labels_field, score_field, preset and preset.value)
+    wanted.extra_fields = [spec.field] if spec.field else []
+    data = open_pool(pool, wanted, annotate=annotate, cache_dir=cache_dir)
+    ctx.call_on_close(data.close)
     sizes = parse_sizes(k, len(data))
     count = sizes[-1] if sizes else None
-    ann = annotations_of(data, labels_field, score_field, preset)
+    ann = data.annotations()
     exclude_mask = np.zeros(len(data), dtype=bool)
     counts: dict = {"pool": len(data)}
     given_ann = None
@@ -166,11 +180,10 @@ def sample_cmd(
             else read_input(given, "reading given", allow_empty=True)
         )
         if len(given_pool):
-            given_ann = annotations_of(given_pool, labels_field, score_field, preset)
+            if method == Method.mig:
+                given_ann = annotations_of(given_pool, labels_field, score_field, preset)
             exclude_mask |= given_rows(
-                RecordsKeys(data.rows(), data.lines),
-                RecordsKeys(given_pool.rows(), given_pool.lines),
-                given_pool.source,
+                data, RecordsKeys(given_pool.rows(), given_pool.lines), given_pool.source
             )
         counts["given"] = len(given_pool)
     if exclude:
@@ -191,7 +204,7 @@ def sample_cmd(
         )
     costs = cost_info = None
     if budget_tokens is not None:
-        costs, cost_info = costs_of(data, cost, tokenizer)
+        costs, cost_info = costs_of(data.whole_pool(), cost, tokenizer)  # needs the text
     graph = None
     if method == Method.mig:
         if graph_dir:

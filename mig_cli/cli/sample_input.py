@@ -8,8 +8,11 @@ from __future__ import annotations
 import numpy as np
 import typer
 
+from ..errors import DataError
 from ..records.matching import KeySource, Match, match_rows
+from ..records.pool_index import PoolIndex, Wanted, index_pool
 from ..selection.coverage import Coverage, coverage_warnings
+from .auto_annotate import annotate_pool, can_annotate
 from .common import err_console
 
 # options that only shape a graph built on the fly: with --graph they would do nothing
@@ -58,3 +61,37 @@ def report_coverage(cov: Coverage | None, k: int, *, graph_given: bool) -> None:
         return
     for message in coverage_warnings(cov, k, graph_given=graph_given):
         warn(message)
+
+
+def open_pool(path: str, wanted: Wanted, *, annotate: bool, cache_dir: str | None) -> PoolIndex:
+    """Index the pool (only what `wanted` names); annotate a raw pool first when allowed."""
+    with err_console.status(f"reading {path}"):
+        index = index_pool(path, wanted)
+    if len(index) == 0:
+        index.close()
+        raise DataError("the pool is empty", source=index.source)
+    if not index.absent:
+        return index
+    field = index.absent[0]
+    line = index.first_absent_line.get(field)
+    what = "a list of strings" if field == wanted.labels_field else "a number >= 0"
+    if not annotate or not can_annotate(wanted) or index.path is None:
+        index.close()
+        hint = (
+            "add them with mig tag / mig score (or leave out --no-annotate)"
+            if not annotate
+            else "no record has it; add it with mig tag / mig score, or name the field"
+        )
+        raise DataError(
+            f"missing; expected {what} ({hint})", source=index.source, line=line, field=field
+        )
+    try:
+        annotated = annotate_pool(index, wanted, cache_dir=cache_dir)
+    finally:
+        index.close()
+    with err_console.status(f"reading {annotated}"):
+        index = index_pool(annotated, wanted)
+    if index.absent:
+        index.close()
+        raise DataError(f"missing after annotation: {', '.join(index.absent)}", source=annotated)
+    return index

@@ -15,7 +15,7 @@ from ..records.annotations import Annotations
 from ..records.label_graph import LabelGraph
 from ..records.manifest import graph_fingerprint, write_manifest
 from ..records.pool import Pool
-from ..records.writers import write_pool_rows
+from ..records.pool_index import write_rows
 from ..selection.phi import Phi
 from ..selection.quota import group_codes
 from ..selection.sampler import Selection
@@ -121,7 +121,7 @@ def write_subsets(
                 f"[yellow]Warning:[/] only {len(rows):,} records were selected; "
                 f"{Path(path).name} holds them all, not {k:,}"
             )
-        write_pool_rows(run.pool, rows.tolist(), path)
+        write_rows(run.pool, rows.tolist(), path)  # a Pool or a PoolIndex
         body = dict(base)
         body["counts"] = {**counts, "selected": len(rows)}
         if run.costs is not None:

@@ -33,21 +33,46 @@ def _distinct_sorted(keys: np.ndarray) -> np.ndarray:
 
 @dataclass
 class LabelColumn:
-    """Labels of N rows: row i holds values[offsets[i]:offsets[i+1]] (repeats allowed)."""
+    """Labels of N rows: row i holds values[offsets[i]:offsets[i+1]] (repeats allowed).
+
+    `values` is a string array, or a dictionary array of strings (codes into a small
+    dictionary of distinct labels: what Parquet's dictionary pages and the JSONL index give,
+    and much cheaper to encode over the graph's nodes).
+    """
 
     offsets: np.ndarray  # int64, N + 1
-    values: pa.Array  # string
+    values: pa.Array  # string, or dictionary<string>
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     @classmethod
-    def from_lists(cls, lists: list[list[str]]) -> LabelColumn:
+    def from_lists(cls, lists: list[list[str]], *, dictionary: bool = False) -> LabelColumn:
         lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
         offsets = np.zeros(len(lists) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        flat = list(itertools.chain.from_iterable(lists))
-        return cls(offsets, pa.array(flat, type=pa.string()))
+        flat = pa.array(list(itertools.chain.from_iterable(lists)), type=pa.string())
+        return cls(offsets, pc.dictionary_encode(flat) if dictionary else flat)
+
+    @classmethod
+    def concat(cls, parts: list[LabelColumn]) -> LabelColumn:
+        """The rows of several columns, one after another (dictionaries unified)."""
+        if len(parts) == 1:
+            return parts[0]
+        sizes = np.cumsum([0] + [int(p.offsets[-1]) for p in parts[:-1]])
+        offsets = np.concatenate(
+            [np.zeros(1, np.int64)] + [p.offsets[1:] + base for p, base in zip(parts, sizes)]
+        )
+        kinds = {pa.types.is_dictionary(p.values.type) for p in parts}
+        chunks = [p.values for p in parts]
+        if kinds == {True}:
+            values = pa.chunked_array(chunks).unify_dictionaries().combine_chunks()
+        else:
+            chunks = [
+                c.dictionary_decode() if pa.types.is_dictionary(c.type) else c for c in chunks
+            ]
+            values = pa.chunked_array(chunks, type=pa.string()).combine_chunks()
+        return cls(offsets.astype(np.int64), values)
 
     def row(self, i: int) -> list[str]:
         return self.values[int(self.offsets[i]) : int(self.offsets[i + 1])].to_pylist()
@@ -56,32 +81,54 @@ class LabelColumn:
         """Row index of every flat value."""
         return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets))
 
+    def _codes(self) -> tuple[np.ndarray, pa.Array]:
+        """(code of every flat value, dictionary of distinct labels)."""
+        values = self.values
+        if not pa.types.is_dictionary(values.type):
+            values = pc.dictionary_encode(values)
+        codes = values.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, values.dictionary
+
     def vocabulary(self) -> tuple[list[str], np.ndarray]:
         """Distinct labels and, for each, the number of records carrying it."""
         if len(self.values) == 0:
             return [], np.zeros(0, dtype=np.int64)
-        encoded = pc.dictionary_encode(self.values)
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        vocab = encoded.dictionary.to_pylist()
-        keys = _distinct_sorted(self.row_ids() * len(vocab) + codes)
-        counts = np.bincount(keys % len(vocab), minlength=len(vocab)).astype(np.int64)
-        return vocab, counts
+        codes, dictionary = self._codes()
+        size = len(dictionary)
+        keys = _distinct_sorted(self.row_ids() * size + codes)
+        counts = np.bincount(keys % size, minlength=size).astype(np.int64)
+        used = np.flatnonzero(counts)
+        if len(used) == size:
+            return dictionary.to_pylist(), counts
+        return dictionary.take(pa.array(used)).to_pylist(), counts[used]
 
     def encode(self, nodes: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """CSR (indptr, node indices) over `nodes`: unknown labels and repeats dropped, sorted."""
         n = len(self)
         if len(self.values) == 0 or not nodes:
             return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        idx = pc.index_in(self.values, value_set=pa.array(nodes, type=pa.string()))
-        ids = idx.to_numpy(zero_copy_only=False)
-        known = ~np.isnan(ids) if ids.dtype.kind == "f" else np.ones(len(ids), dtype=bool)
-        ids = np.where(known, ids, -1).astype(np.int64)
+        node_set = pa.array(nodes, type=pa.string())
+        if pa.types.is_dictionary(self.values.type):
+            codes, dictionary = self._codes()
+            ids = _index_in(dictionary, node_set)[codes]
+        else:
+            ids = _index_in(self.values, node_set)
+        known = ids >= 0
         rows = self.row_ids()[known]
         keys = _distinct_sorted(rows * len(nodes) + ids[known])
         key_rows = keys // len(nodes)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(key_rows, minlength=n), out=indptr[1:])
         return indptr, keys % len(nodes)
+
+
+def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
+    """Position of each value in value_set, -1 where absent (int64)."""
+    idx = pc.index_in(values, value_set=value_set)
+    ids = idx.to_numpy(zero_copy_only=False)
+    if ids.dtype.kind == "f":
+        ids = np.where(np.isnan(ids), -1, ids)
+    return ids.astype(np.int64)
 
 
 @dataclass
@@ -110,7 +157,10 @@ def _labels_from_arrow(pool: Pool, field: str) -> LabelColumn | None:
     typ = column.type
     if not (pa.types.is_list(typ) or pa.types.is_large_list(typ)):
         return None
-    if not pa.types.is_string(typ.value_type) and not pa.types.is_large_string(typ.value_type):
+    value_type = typ.value_type
+    if pa.types.is_dictionary(value_type):
+        value_type = value_type.value_type
+    if not pa.types.is_string(value_type) and not pa.types.is_large_string(value_type):
         return None
     array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if array.null_count:
@@ -124,7 +174,9 @@ def _labels_from_arrow(pool: Pool, field: str) -> LabelColumn | None:
         raise _fail(pool, int(flat_row[first]), field, "labels must be strings, found null")
     offsets = array.offsets.to_numpy().astype(np.int64)
     offsets = offsets - offsets[0]
-    return LabelColumn(offsets, values.cast(pa.string()))
+    if not pa.types.is_dictionary(values.type):
+        values = values.cast(pa.string())
+    return LabelColumn(offsets, values)
 
 
 def read_labels(pool: Pool, field: str) -> LabelColumn:
@@ -192,7 +244,7 @@ def read_scores(pool: Pool, field: str) -> np.ndarray:
         scores = column.to_numpy().astype(np.float64)
         return check_scores(pool, field, scores)
     values = pool.values(field)
-    if all(type(v) is float or type(v) is int for v in values):  # common case, checked at once
+    if values and set(map(type, values)) <= {float, int}:  # common case, checked at once
         try:
             return check_scores(pool, field, np.array(values, dtype=np.float64))
         except OverflowError:  # an integer beyond float range: found row by row below

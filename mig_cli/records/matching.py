@@ -173,6 +173,13 @@ def match_rows(pool: KeySource, other: KeySource) -> Match:
     return match
 
 
+def keys_of(pool) -> KeySource:
+    """A `KeySource` for a `Pool` (records in memory) or anything that already is one."""
+    if hasattr(pool, "record_digests"):
+        return pool
+    return RecordsKeys(pool.rows(), pool.lines)
+
+
 class RecordsKeys:
     """A `KeySource` over records held in memory (and their JSONL lines when known)."""
 
