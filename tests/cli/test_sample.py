@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -516,3 +517,77 @@ def test_api_without_graph_builds_the_graph_the_cli_builds(tiny_pool, tmp_path):
     write_pool_rows(pool, sel.rows.tolist(), str(tmp_path / "api.jsonl"))
     assert (tmp_path / "api.jsonl").read_bytes() == out.read_bytes()
     assert len(sel.rows) == 6
+
+
+# ----------------------------------------------------------------------------- raw pools
+def raw_pool(tmp_path: Path, n: int = 16) -> Path:
+    """The first n records of the bundled slice, as published: no labels, no score."""
+    root = Path(__file__).resolve().parents[2]
+    lines = (root / "data" / "sample-pool.jsonl").read_bytes().splitlines(keepends=True)
+    for line in lines[:n]:
+        record = json.loads(line)
+        assert "labels" not in record and "score" not in record
+    folder = tmp_path / "in"
+    folder.mkdir(parents=True)
+    path = folder / "raw.jsonl"
+    path.write_bytes(b"".join(lines[:n]))
+    return path
+
+
+@pytest.mark.slow
+def test_raw_pool_is_annotated_once_and_reused(tmp_path):
+    pool = raw_pool(tmp_path)
+    out = tmp_path / "s.jsonl"
+    result = run("sample", pool, "-k", "5", "-o", out)
+    assert result.exit_code == 0, result.output
+    annotated = pool.with_name("raw.mig-annotated.jsonl")
+    stderr = " ".join(result.stderr.split())
+    assert "has no labels or score" in stderr and str(annotated) in stderr
+    records = [json.loads(x) for x in annotated.read_text().splitlines()]
+    assert len(records) == 16 and all(r["labels"] and r["score"] > 0 for r in records)
+    # the subset is lines of the annotated pool, chosen as a run on that pool chooses them
+    expected = tmp_path / "expected.jsonl"
+    assert run("sample", annotated, "-k", "5", "-o", expected).exit_code == 0
+    assert out.read_bytes() == expected.read_bytes()
+    # the next run reuses the annotated pool while the input is unchanged
+    again = run("sample", pool, "-k", "5", "-o", tmp_path / "again.jsonl")
+    assert again.exit_code == 0 and "annotated earlier from the same input" in again.stderr
+    assert (tmp_path / "again.jsonl").read_bytes() == out.read_bytes()
+    # an edited input is annotated again
+    with pool.open("ab") as fh:
+        fh.write(raw_pool(tmp_path / "more", 17).read_bytes().splitlines(keepends=True)[16])
+    edited = run("sample", pool, "-k", "5", "-o", tmp_path / "e.jsonl")
+    assert edited.exit_code == 0 and "has no labels or score" in edited.stderr
+    assert len(annotated.read_text().splitlines()) == 17
+
+
+@pytest.mark.slow
+def test_raw_pool_in_a_folder_that_cannot_be_written_goes_to_the_cache(tmp_path, monkeypatch):
+    pool = raw_pool(tmp_path, 6)
+    folder = pool.parent
+    real_access = os.access
+    # root may write anywhere, so the unwritable folder is simulated at the access check
+    monkeypatch.setattr(
+        "mig_cli.cli.auto_annotate.os.access",
+        lambda p, mode: False if Path(p) == folder else real_access(p, mode),
+    )
+    result = run("sample", pool, "-k", "2", "-o", tmp_path / "s.jsonl")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["raw.jsonl"]
+    cache = Path(os.environ["MIG_CACHE_DIR"])  # the tests' cache (conftest)
+    kept = list((cache / "annotated").glob("raw-*.mig-annotated.jsonl"))
+    assert len(kept) == 1 and str(kept[0]) in " ".join(result.stderr.split())
+    assert "not writable" in result.stderr
+
+
+def test_no_annotate_keeps_the_refusal_and_random_needs_nothing(tmp_path):
+    pool = raw_pool(tmp_path, 6)
+    out = tmp_path / "s.jsonl"
+    result = run("sample", pool, "-k", "2", "-o", out, "--no-annotate")
+    assert result.exit_code == 1 and not out.exists()
+    line = error_line(result)
+    assert f"{pool}:1: field 'labels': missing" in line and "mig tag" in line
+    result = run("sample", pool, "-k", "3", "--method", "random", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert len(out.read_text().splitlines()) == 3
+    assert sorted(p.name for p in pool.parent.iterdir()) == ["raw.jsonl"]
