@@ -22,13 +22,8 @@ skipped but counted, a UTF-8 byte order mark before the first line is ignored.
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import itertools
 import os
-import shutil
-import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -48,7 +43,17 @@ from .annotations import (
     resolve_fields,
 )
 from .fields import get_path
-from .formats import STDIN, _lenient_json, pool_format, read_pool
+from .formats import (
+    _GZIP_ERRORS,
+    InputFile,
+    as_line,
+    gzip_error,
+    open_bytes,
+    open_input,
+    parse_line,
+    read_pool,
+    starts_array,
+)
 from .matching import line_digest, record_digest
 from .pool import MISSING, Pool, gc_paused
 from .writers import output_format, write_pool_rows
@@ -131,24 +136,11 @@ def _line_chunks(fh) -> Iterator[list[bytes] | None]:
             yield lines
 
 
-@contextlib.contextmanager
-def _open_lines(path: str, gz: bool):
-    opener = gzip.open if gz else open
-    try:
-        fh = opener(path, "rb")
-    except FileNotFoundError:
-        raise DataError("no such file", source=path) from None
-    except (IsADirectoryError, PermissionError, OSError) as exc:
-        raise DataError(f"cannot read: {exc.strerror or exc}", source=path) from None
-    with fh:
-        yield fh
-
-
-def _iter_lines(path: str, gz: bool, source: str) -> Iterator[tuple[int, int, bytes]]:
-    """(line number, byte offset, line) for every non-blank line."""
+def _iter_lines(info: InputFile) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, line) for every non-blank line of a text input."""
     number = 0
     offset = 0
-    with _open_lines(path, gz) as fh:
+    with open_bytes(info) as fh:
         try:
             for lines in _line_chunks(fh):
                 if lines is None:
@@ -159,27 +151,18 @@ def _iter_lines(path: str, gz: bool, source: str) -> Iterator[tuple[int, int, by
                     if not line.isspace():
                         yield number, offset, line
                     offset += len(line)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise DataError(f"cannot read: {exc}", source=source) from None
-
-
-def _ending(line: bytes) -> bytes:
-    return line if line.endswith(b"\n") else line + b"\n"
+        except _GZIP_ERRORS as exc:
+            raise gzip_error(info, exc) from None
+        except OSError as exc:
+            raise DataError(f"cannot read: {exc.strerror or exc}", source=info.source) from None
 
 
 def _parse(line: bytes, source: str, number: int) -> dict:
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        record = _lenient_json(line)  # NaN / Infinity literals, reported later as scores
-        if record is None:
-            reason = str(exc).split(":")[0]
-            raise DataError(f"not valid JSON ({reason})", source=source, line=number) from None
-    if type(record) is not dict:
-        raise DataError(
-            f"expected a JSON object, got {type(record).__name__}", source=source, line=number
-        )
-    return record
+    """A line as `formats.parse_line` reads it (exact values); a `DataError` naming the line."""
+    record, error = parse_line(line)
+    if error is not None:
+        raise DataError(error, source=source, line=number)
+    return record  # type: ignore[return-value]
 
 
 @dataclass
@@ -198,9 +181,11 @@ class PoolIndex:
     Also a `matching.KeySource` (ids, line and record digests, streamed from the source).
     """
 
-    def __init__(self, source: str, path: str | None, kind: str) -> None:
-        self.source = source  # for messages
-        self.path = path  # the file rows are copied from (the spool for stdin)
+    def __init__(self, info: InputFile, kind: str) -> None:
+        self.info = info
+        self.source = info.source  # for messages
+        # the file rows are copied from (a spool for stdin and pipes, removed at exit)
+        self.path = str(info.path) if info.path is not None else None
         self.kind = kind
         self.rows = 0
         self.line_numbers: np.ndarray | None = None
@@ -214,7 +199,6 @@ class PoolIndex:
         self._table: pa.Table | None = None  # parquet: the columns read; pool: everything
         self._table_is_whole = False
         self._pool: Pool | None = None
-        self._spool: str | None = None
         self._extra: dict[str, list] = {}
 
     # ---------------------------------------------------------------- basics
@@ -228,14 +212,11 @@ class PoolIndex:
         self.close()
 
     def close(self) -> None:
-        if self._spool is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._spool)
-            self._spool = None
+        """Nothing to free: spools of stdin and pipes are removed at exit (`formats`)."""
 
     @property
     def spooled(self) -> bool:
-        return self._spool is not None
+        return self.info.spooled
 
     def line_of(self, row: int) -> int:
         if self.line_numbers is not None:
@@ -267,7 +248,7 @@ class PoolIndex:
         if self._pool is not None and (self._pool.table is None or self._table_is_whole):
             return self._pool
         assert self.path is not None
-        pool = read_pool(self.path)
+        pool = read_pool(self.info)
         pool.source = self.source
         return pool
 
@@ -281,10 +262,7 @@ class PoolIndex:
         if self.kind not in ("jsonl", "jsonl.gz"):
             return None
         assert self.path is not None
-        return (
-            line_digest(line)
-            for _, _, line in _iter_lines(self.path, self.kind == "jsonl.gz", self.source)
-        )
+        return (line_digest(line) for _, _, line in _iter_lines(self.info))
 
     def record_digests(self) -> Iterator[bytes]:
         for record in self._records():
@@ -293,7 +271,7 @@ class PoolIndex:
     def _records(self) -> Iterator[dict]:
         if self.kind in ("jsonl", "jsonl.gz"):
             assert self.path is not None
-            for number, _, line in _iter_lines(self.path, self.kind == "jsonl.gz", self.source):
+            for number, _, line in _iter_lines(self.info):
                 yield _parse(line, self.source, number)
             return
         if self._pool is not None and self._pool.table is None:
@@ -338,15 +316,15 @@ class PoolIndex:
             fd = os.open(self.path, os.O_RDONLY)
             try:
                 for r in rows.tolist():
-                    yield _ending(os.pread(fd, int(self.lengths[r]), int(self.offsets[r])))
+                    yield as_line(os.pread(fd, int(self.lengths[r]), int(self.offsets[r])))
             finally:
                 os.close(fd)
             return
         wanted = set(rows.tolist())
         found: dict[int, bytes] = {}
-        for row, (_, _, line) in enumerate(_iter_lines(self.path, True, self.source)):
+        for row, (_, _, line) in enumerate(_iter_lines(self.info)):
             if row in wanted:
-                found[row] = _ending(line)
+                found[row] = as_line(line)
         for r in rows.tolist():
             yield found[r]
 
@@ -459,54 +437,34 @@ def write_rows(pool: Pool | PoolIndex, rows: Sequence[int], path: str) -> None:
         write_pool_rows(pool, rows, path)
 
 
-def _spool_stdin() -> str:
-    fd, tmp = tempfile.mkstemp(prefix="mig-stdin-", suffix=".jsonl")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            shutil.copyfileobj(sys.stdin.buffer, fh, 1 << 20)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return tmp
-
-
-def _looks_like_json_array(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        return False
-    return head.removeprefix(BOM).lstrip().startswith(b"[")
-
-
-def index_pool(path: str, wanted: Wanted | None = None) -> PoolIndex:
+def index_pool(path: str | InputFile, wanted: Wanted | None = None) -> PoolIndex:
     """Read what `wanted` names (and ids) from the pool at `path` ('-': stdin, spooled)."""
     wanted = wanted or Wanted()
-    fmt = pool_format(path)
-    if path == STDIN:
-        index = PoolIndex("<stdin>", _spool_stdin(), "jsonl")
-        index._spool = index.path
-    elif fmt == "jsonl" and not _looks_like_json_array(path):
-        index = PoolIndex(path, path, "jsonl")
-    elif fmt == "jsonl.gz":
-        index = PoolIndex(path, path, "jsonl.gz")
-    elif fmt == "parquet":
-        index = PoolIndex(path, path, "parquet")
+    info = open_input(path)
+    if info.kind == "text" and not _is_array(info):
+        index = PoolIndex(info, "jsonl.gz" if info.compressed else "jsonl")
+    elif info.kind == "parquet":
+        index = PoolIndex(info, "parquet")
     else:
-        index = PoolIndex(path, None, "pool")
-    try:
-        with gc_paused():
-            if index.kind in ("jsonl", "jsonl.gz"):
-                _index_jsonl(index, wanted)
-            elif index.kind == "parquet":
-                _index_parquet(index, wanted)
-            else:
-                _index_pool(index, read_pool(path), wanted)
-    except BaseException:
-        index.close()
-        raise
+        index = PoolIndex(info, "pool")
+    with gc_paused():
+        if index.kind in ("jsonl", "jsonl.gz"):
+            _index_jsonl(index, wanted)
+        elif index.kind == "parquet":
+            _index_parquet(index, wanted)
+        else:
+            _index_pool(index, read_pool(info), wanted)
     return index
+
+
+def _is_array(info: InputFile) -> bool:
+    """A text input holding one JSON array (read whole, as `formats` reads it)."""
+    with open_bytes(info) as fh:
+        try:
+            head = fh.read(4096)
+        except (*_GZIP_ERRORS, OSError):
+            return False  # reported by the line reader, with its message
+    return starts_array(head.removeprefix(BOM))
 
 
 def _index_jsonl(index: PoolIndex, wanted: Wanted) -> None:
@@ -524,7 +482,7 @@ def _index_jsonl(index: PoolIndex, wanted: Wanted) -> None:
     loads = orjson.loads
     number = 0  # lines so far
     offset = 0  # bytes so far
-    with _open_lines(index.path, index.kind == "jsonl.gz") as fh:
+    with open_bytes(index.info) as fh:
         try:
             for lines in _line_chunks(fh):
                 if lines is None:
@@ -546,7 +504,10 @@ def _index_jsonl(index: PoolIndex, wanted: Wanted) -> None:
                     if type(record) is not dict:
                         record = _parse(line, source, number + i + 1)
                     get = record.get
-                    id_append(get(id_field))
+                    rid = get(id_field)
+                    if type(rid) is float:  # maybe an integer beyond 64 bits: read exactly
+                        rid = _parse(line, source, number + i + 1).get(id_field)
+                    id_append(rid)
                     if plain:
                         for name, append in columns:
                             append(get(name, MISSING))
@@ -572,8 +533,10 @@ def _index_jsonl(index: PoolIndex, wanted: Wanted) -> None:
                     extra_parts[f].extend(values.pop(f))
                 absent = {f: values[f].count(MISSING) for f in values}
                 reader.block(_Block(source, lines_no, values), absent)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise DataError(f"cannot read: {exc}", source=source) from None
+        except _GZIP_ERRORS as exc:
+            raise gzip_error(index.info, exc) from None
+        except OSError as exc:
+            raise DataError(f"cannot read: {exc.strerror or exc}", source=source) from None
     if not offsets:
         index.rows = 0
         return
