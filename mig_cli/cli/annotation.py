@@ -37,6 +37,41 @@ class TextMode(str, Enum):
     all = "all"
 
 
+class EmbedBackend(str, Enum):
+    onnx_int8 = "onnx-int8"
+    onnx = "onnx"
+    torch = "torch"
+
+
+BACKEND = typer.Option(
+    EmbedBackend.onnx_int8,
+    "--backend",
+    help="Embedding runtime (taxonomy/vocab): onnx-int8 (fast, exported once and cached), "
+    "onnx (fp32) or torch (fp32 PyTorch, the reference; used on GPUs).",
+)
+
+
+class EngineName(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+ENGINE = typer.Option(
+    EngineName.local,
+    "--engine",
+    help="local (this process) or ray (Ray Data actors; needs mig-cli[ray]).",
+)
+RAY_ADDRESS = typer.Option(
+    None,
+    "--ray-address",
+    help="Ray cluster to join ('auto', 'ray://host:10001') [default: start a local Ray].",
+)
+NUM_WORKERS = typer.Option(
+    None, "--num-workers", min=1, help="Ray actors [default: CPUs (or GPUs / --num-gpus)]."
+)
+NUM_GPUS = typer.Option(0.0, "--num-gpus", min=0.0, help="GPUs per Ray actor (embedding model).")
+
+
 class Endpoint(str, Enum):
     chat = "chat"
     completions = "completions"
@@ -120,24 +155,55 @@ WARN_SHARE = 0.05
 HINT = "if the pool keeps them under other names, use --text-field / --answer-field"
 
 
+def ray_engine(address: str | None, workers: int | None, gpus: float, factory) -> dict:
+    """What `run_stage` needs to run on Ray: options and the annotator's picklable recipe."""
+    from ..annotate.ray_engine import RayOptions
+
+    options = RayOptions(address=address, num_workers=workers, num_gpus=gpus)
+    return {"options": options, "factory": factory}
+
+
 def run_stage(
-    pool: str, output: str, annotator, batch_size: int, strict: bool, restart: bool, what: str
+    pool: str,
+    output: str,
+    annotator,
+    batch_size: int,
+    strict: bool,
+    restart: bool,
+    what: str,
+    ray: dict | None = None,
 ) -> AnnotationReport:
     check_outputs([pool], [("-o", output)])
     started = time.perf_counter()
     with cancel_on_interrupt(), progress() as bar:
         task = bar.add_task(what, total=None)
-        report = run_annotation(
-            pool,
-            output,
-            annotator,
-            batch_size=batch_size,
-            strict=strict,
-            restart=restart,
-            on_rows=lambda n: bar.advance(task, n),
-            on_start=lambda total: bar.update(task, total=total),
-            nothing_hint=HINT,
-        )
+        if ray is not None:
+            from ..annotate.ray_engine import run_ray_annotation
+
+            report = run_ray_annotation(
+                pool,
+                output,
+                annotator,
+                ray["factory"],
+                batch_size=batch_size,
+                strict=strict,
+                restart=restart,
+                options=ray["options"],
+                on_rows=lambda n: bar.advance(task, n),
+                on_start=lambda total: bar.update(task, total=total),
+            )
+        else:
+            report = run_annotation(
+                pool,
+                output,
+                annotator,
+                batch_size=batch_size,
+                strict=strict,
+                restart=restart,
+                on_rows=lambda n: bar.advance(task, n),
+                on_start=lambda total: bar.update(task, total=total),
+                nothing_hint=HINT,
+            )
     if report.discarded_checkpoint:
         err_console.print(
             "[yellow]Warning:[/] a checkpoint from a different run (the input or the options "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import typer
 
 from ..annotate.llm.client import safe_url
@@ -18,7 +20,11 @@ from .annotation import (
     BASE_URL,
     BATCH,
     CONCURRENCY,
+    ENGINE,
     MAX_CHARS,
+    NUM_GPUS,
+    NUM_WORKERS,
+    RAY_ADDRESS,
     RESTART,
     RETRIES,
     STRICT,
@@ -26,9 +32,11 @@ from .annotation import (
     TEXT_FIELD,
     TIMEOUT,
     Endpoint,
+    EngineName,
     ScorerName,
     TextMode,
     llm_client,
+    ray_engine,
     run_stage,
 )
 from .common import config_option, reports_errors
@@ -81,6 +89,10 @@ def score_cmd(
     concurrency: int = CONCURRENCY,
     timeout: float = TIMEOUT,
     max_retries: int = RETRIES,
+    engine: EngineName = ENGINE,
+    ray_address: str = RAY_ADDRESS,
+    num_workers: int = NUM_WORKERS,
+    num_gpus: float = NUM_GPUS,
     config: str = config_option(),
 ) -> None:
     """Add a quality score to every record (resumable: re-run the same command after a crash).
@@ -92,7 +104,45 @@ def score_cmd(
       mig score tagged.jsonl -o annotated.jsonl --scorer llm --model judge \\
           --base-url http://localhost:8000/v1 --endpoint completions
       mig score xsample-pool.jsonl -o annotated.jsonl --preset xsample
+      mig score tagged/ -o annotated/ --engine ray --ray-address auto --scorer llm --model judge
     """
+    recipe = functools.partial(
+        score_annotator, scorer, preset, from_field, labels_field, field, model, endpoint
+    )
+    recipe = functools.partial(recipe, top_logprobs, text, text_field, max_chars, answer_field)
+    recipe = functools.partial(recipe, base_url, api_key_env, concurrency, timeout, max_retries)
+    annotator, default_batch = recipe()
+    ray = None
+    if engine == EngineName.ray:
+        ray = ray_engine(ray_address, num_workers, num_gpus, functools.partial(_first, recipe))
+    run_stage(pool, output, annotator, batch_size or default_batch, strict, restart, "scoring", ray)
+
+
+def _first(recipe):
+    """The annotator of a (annotator, default batch) recipe: what a Ray actor builds."""
+    return recipe()[0]
+
+
+def score_annotator(
+    scorer: ScorerName | None,
+    preset: str | None,
+    from_field: str | None,
+    labels_field: str,
+    field: str,
+    model: str | None,
+    endpoint: Endpoint,
+    top_logprobs: int,
+    text: TextMode,
+    text_field: str | None,
+    max_chars: int,
+    answer_field: str | None,
+    base_url: str,
+    api_key_env: str,
+    concurrency: int,
+    timeout: float,
+    max_retries: int,
+):
+    """The score annotator for these options, and its default batch size (built in each actor)."""
     if preset not in (None, "xsample"):
         raise typer.BadParameter("the only preset is 'xsample'", param_hint="'--preset'")
     chosen = scorer or (ScorerName.field if (preset or from_field) else ScorerName.length)
@@ -122,4 +172,4 @@ def score_cmd(
         default_batch = 64
     else:
         annotator = LengthScoreAnnotator(source, field)
-    run_stage(pool, output, annotator, batch_size or default_batch, strict, restart, "scoring")
+    return annotator, default_batch

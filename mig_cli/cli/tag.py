@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import typer
@@ -13,19 +14,27 @@ from ..errors import DataError
 from .annotation import (
     ANSWER_FIELD,
     API_KEY_ENV,
+    BACKEND,
     BASE_URL,
     BATCH,
     CONCURRENCY,
+    ENGINE,
     MAX_CHARS,
+    NUM_GPUS,
+    NUM_WORKERS,
+    RAY_ADDRESS,
     RESTART,
     RETRIES,
     STRICT,
     TEXT,
     TEXT_FIELD,
     TIMEOUT,
+    EmbedBackend,
+    EngineName,
     TaggerName,
     TextMode,
     llm_client,
+    ray_engine,
     run_stage,
 )
 from .common import cached_embed, config_option, reports_errors
@@ -77,6 +86,11 @@ def tag_cmd(
     concurrency: int = CONCURRENCY,
     timeout: float = TIMEOUT,
     max_retries: int = RETRIES,
+    backend: EmbedBackend = BACKEND,
+    engine: EngineName = ENGINE,
+    ray_address: str = RAY_ADDRESS,
+    num_workers: int = NUM_WORKERS,
+    num_gpus: float = NUM_GPUS,
     config: str = config_option(),
 ) -> None:
     """Add intent labels to every record (resumable: re-run the same command after a crash).
@@ -88,7 +102,49 @@ def tag_cmd(
       mig tag pool.jsonl -o tagged.jsonl --tagger llm --base-url http://localhost:8000/v1 \\
           --model Qwen2.5-7B-Instruct --concurrency 16
       mig tag pool.jsonl -o tagged.jsonl --tagger field --from meta.tags
+      mig tag pool.parquet -o tagged/ --engine ray --ray-address auto --num-gpus 0.25
     """
+    recipe = functools.partial(
+        tag_annotator, tagger, vocab, top_k, min_similarity, model, from_field, field, cache_dir
+    )
+    recipe = functools.partial(recipe, backend, text, text_field, max_chars, answer_field)
+    recipe = functools.partial(recipe, base_url, api_key_env, concurrency, timeout, max_retries)
+    annotator, default_batch = recipe()
+    ray = None
+    if engine == EngineName.ray:
+        device = "cuda" if num_gpus else "cpu"
+        factory = functools.partial(annotator_only, functools.partial(recipe, device=device))
+        ray = ray_engine(ray_address, num_workers, num_gpus, factory)
+    run_stage(pool, output, annotator, batch_size or default_batch, strict, restart, "tagging", ray)
+
+
+def annotator_only(recipe):
+    """The annotator of a (annotator, default batch) recipe: what a Ray actor builds."""
+    return recipe()[0]
+
+
+def tag_annotator(
+    tagger: TaggerName,
+    vocab: str | None,
+    top_k: int,
+    min_similarity: float | None,
+    model: str | None,
+    from_field: str | None,
+    field: str,
+    cache_dir: str | None,
+    backend: EmbedBackend,
+    text: TextMode,
+    text_field: str | None,
+    max_chars: int,
+    answer_field: str | None,
+    base_url: str,
+    api_key_env: str,
+    concurrency: int,
+    timeout: float,
+    max_retries: int,
+    device: str = "cpu",
+):
+    """The tag annotator for these options, and its default batch size (built in each actor)."""
     source = text_source(text.value, text_field, max_chars, answer_field)
     if tagger == TaggerName.field:
         if not from_field:
@@ -114,11 +170,11 @@ def tag_cmd(
         )
         from ..records.embedding_cache import EmbeddingCache
 
-        embedder = Embedder(model)
+        embedder = Embedder(model, backend=backend.value, device=device)
         embed = embedder.encode
         tag_embed = cached_embed(embedder, EmbeddingCache(cache_dir), "embedding the tags")
         sim = min_similarity
-        settings = {"model": embedder.name, "top_k": top_k}
+        settings = {"model": embedder.name, "backend": backend.value, "top_k": top_k}
         try:
             if tagger == TaggerName.vocab:
                 if not vocab:
@@ -145,4 +201,4 @@ def tag_cmd(
         settings["min_similarity"] = sim
         annotator = TextTagAnnotator(impl, tagger.value, source, settings, field)
         default_batch = 1024
-    run_stage(pool, output, annotator, batch_size or default_batch, strict, restart, "tagging")
+    return annotator, default_batch

@@ -126,7 +126,7 @@ def open_input(name: str | InputFile) -> InputFile:
             return InputFile(name, name, "hub")
         raise _stat_error(exc, name) from None
     if stat.S_ISDIR(st.st_mode):
-        return InputFile(name, name, "datasets", Path(name))
+        return InputFile(name, name, _folder_kind(name), Path(name))
     try:
         fh = open(name, "rb")  # noqa: SIM115 - closed below or handed to the spool
     except OSError as exc:
@@ -135,6 +135,13 @@ def open_input(name: str | InputFile) -> InputFile:
         if stat.S_ISREG(st.st_mode):
             return _sniff(InputFile(name, name, "text", Path(name)))
         return _sniff(InputFile(name, name, "text", _spool(fh, name), spooled=True))
+
+
+def _folder_kind(path: str) -> str:
+    """'parquet-folder' for a folder of Parquet shards (see `shards`), else 'datasets'."""
+    from .shards import is_parquet_folder
+
+    return "parquet-folder" if is_parquet_folder(path) else "datasets"
 
 
 def _sniff(info: InputFile) -> InputFile:
@@ -404,6 +411,10 @@ def read_table(info: InputFile) -> pa.Table:
         return read_parquet(info)
     if info.kind == "datasets":
         return read_datasets_folder(info)
+    if info.kind == "parquet-folder":
+        from .shards import read_parquet_folder
+
+        return read_parquet_folder(info.name)
     return _read_hub(info.name)
 
 

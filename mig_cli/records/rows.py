@@ -54,6 +54,10 @@ def count_rows(path: str | InputFile) -> int:
     info = open_input(path)
     if info.kind == "parquet":
         return parquet_file(info).metadata.num_rows
+    if info.kind == "parquet-folder":
+        from .shards import count_parquet_folder
+
+        return count_parquet_folder(info.name)
     if info.kind != "text" or _is_array(info):
         return sum(1 for _ in iter_rows(info))
     total = 0
@@ -72,6 +76,11 @@ def iter_rows(path: str | InputFile) -> Iterator[RawRow]:
     info = open_input(path)
     if info.kind == "parquet":
         yield from _parquet_rows(info)
+        return
+    if info.kind == "parquet-folder":
+        from .shards import iter_parquet_folder
+
+        yield from iter_parquet_folder(info.name)
         return
     if info.kind != "text":
         for i, record in enumerate(read_table(info).to_pylist()):

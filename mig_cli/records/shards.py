@@ -1,0 +1,199 @@
+"""Shards of a pool: fixed row ranges that distributed workers read on their own.
+
+`plan_shards(path, shard_rows)` cuts a pool into shards of `shard_rows` rows (the last one
+shorter): shard s is always rows [s*shard_rows, (s+1)*shard_rows), so a re-run with the same
+input and size gets the same shards (what lets a killed distributed run redo only the
+unfinished ones). Each shard is a small JSON-able dict that says where its rows are:
+
+- JSONL (plain or gzip): the byte offset of its first line and that line's number, found by
+  one scan of the file (no parsing); a worker seeks there (gzip is decompressed up to it);
+- Parquet, or a folder of Parquet shards: (file, first row, last row) pieces, from metadata;
+- anything else `formats.open_input` reads (a JSON array, a datasets folder): one shard.
+
+`iter_shard(shard)` yields the same `RawRow`s (row index, line number, record or error) that
+`rows.iter_rows` yields for those rows of the whole pool.
+
+A folder of Parquet shards (`part-00000.parquet`, ... as `mig tag --engine ray -o FOLDER/`
+writes them, or any folder of `*.parquet` files) is a pool: its rows are the files' rows, files
+in name order; hidden files (and names starting with `_`) are ignored.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import DataError
+from .formats import (
+    _GZIP_ERRORS,
+    BOM,
+    InputFile,
+    gzip_error,
+    iter_lines,
+    open_bytes,
+    open_input,
+    parse_line,
+)
+from .rows import RawRow, iter_rows
+
+
+def is_parquet_folder(path: str) -> bool:
+    """A folder with `*.parquet` files and no `state.json` (that would be a datasets folder)."""
+    folder = Path(path)
+    if not folder.is_dir() or (folder / "state.json").exists():
+        return False
+    return any(_visible_parquet(folder))
+
+
+def _visible_parquet(folder: Path) -> Iterator[Path]:
+    for p in folder.iterdir():
+        if p.is_file() and p.suffix == ".parquet" and not p.name.startswith((".", "_")):
+            yield p
+
+
+def parquet_folder_files(path: str) -> list[Path]:
+    """The Parquet files of a folder pool, in name order; DataError when there are none."""
+    folder = Path(path)
+    files = sorted(_visible_parquet(folder), key=lambda p: p.name)
+    if not files:
+        raise DataError("the folder holds no .parquet files", source=path)
+    return files
+
+
+def read_parquet_folder(path: str) -> pa.Table:
+    """All rows of a folder of Parquet shards as one table (schemas unified by name)."""
+    tables = []
+    for file in parquet_folder_files(path):
+        try:
+            tables.append(pq.read_table(file))
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read Parquet: {exc}", source=str(file)) from None
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowException, ValueError) as exc:
+        raise DataError(f"the shards' columns do not agree: {exc}", source=path) from None
+
+
+def count_parquet_folder(path: str) -> int:
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in parquet_folder_files(path))
+
+
+def iter_parquet_folder(path: str) -> Iterator[RawRow]:
+    row = 0
+    for file in parquet_folder_files(path):
+        for batch in pq.ParquetFile(file).iter_batches(batch_size=4096):
+            for record in batch.to_pylist():
+                row += 1
+                yield RawRow(row - 1, row, record)
+
+
+# ----------------------------------------------------------------------------- planning
+def plan_shards(path: str, shard_rows: int) -> list[dict]:
+    """Shards of `shard_rows` rows of a pool (any input `formats.open_input` reads but stdin).
+
+    JSONL (plain or gzip) and Parquet (a file or a folder of shards) are cut by rows; an input
+    that cannot be cut (a JSON array, a datasets folder, a Hub name) is one shard.
+    """
+    from .rows import _is_array, count_rows
+
+    if shard_rows < 1:
+        raise ValueError("shard_rows must be at least 1")
+    info = open_input(path)
+    if info.kind == "text" and not _is_array(info):
+        return _plan_jsonl(info, shard_rows)
+    if info.kind not in ("parquet", "parquet-folder"):
+        return [
+            {"shard": 0, "kind": "whole", "path": path, "start_row": 0, "rows": count_rows(info)}
+        ]
+    files = [Path(path)] if info.kind == "parquet" else parquet_folder_files(path)
+    counts = []
+    for f in files:
+        try:
+            counts.append(pq.ParquetFile(f).metadata.num_rows)
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read Parquet: {exc}", source=str(f)) from None
+    total = sum(counts)
+    shards = []
+    for s, start in enumerate(range(0, total, shard_rows)):
+        stop = min(total, start + shard_rows)
+        pieces, base = [], 0
+        for f, n in zip(files, counts):
+            lo, hi = max(start, base), min(stop, base + n)
+            if lo < hi:
+                pieces.append([str(f.resolve()), lo - base, hi - base])
+            base += n
+        shards.append({"shard": s, "kind": "parquet", "start_row": start, "pieces": pieces})
+    return shards
+
+
+def _plan_jsonl(info: InputFile, shard_rows: int) -> list[dict]:
+    assert info.path is not None
+    shards: list[dict] = []
+    row = number = 0
+    source = str(info.path.resolve())
+    with open_bytes(info) as fh:
+        offset = len(BOM) if fh.read(len(BOM)) == BOM else 0  # iter_lines drops a leading BOM
+        fh.seek(0)
+        try:
+            for line in iter_lines(fh):
+                number += 1
+                if line.strip():
+                    if row % shard_rows == 0:
+                        shards.append(
+                            {
+                                "shard": len(shards),
+                                "kind": "jsonl",
+                                "path": source,
+                                "compressed": info.compressed,
+                                "start_row": row,
+                                "rows": 0,
+                                "offset": offset,
+                                "line": number,
+                            }
+                        )
+                    shards[-1]["rows"] += 1
+                    row += 1
+                offset += len(line)
+        except _GZIP_ERRORS as exc:
+            raise gzip_error(info, exc) from None
+    return shards
+
+
+# ----------------------------------------------------------------------------- reading
+def iter_shard(shard: dict) -> Iterator[RawRow]:
+    """The rows of one shard, as `iter_rows` yields them for the whole pool."""
+    if shard["kind"] == "whole":
+        yield from iter_rows(shard["path"])
+        return
+    if shard["kind"] == "parquet":
+        row = shard["start_row"]
+        for file, lo, hi in shard["pieces"]:
+            parquet = pq.ParquetFile(file)
+            base = 0
+            for group in range(parquet.num_row_groups):  # only the row groups it overlaps
+                n = parquet.metadata.row_group(group).num_rows
+                a, b = max(lo, base), min(hi, base + n)
+                if a < b:
+                    table = parquet.read_row_group(group).slice(a - base, b - a)
+                    for record in table.to_pylist():
+                        yield RawRow(row, row + 1, record)
+                        row += 1
+                base += n
+        return
+    row, number, left = shard["start_row"], shard["line"], shard["rows"]
+    opener = gzip.open if shard["compressed"] else open
+    with opener(shard["path"], "rb") as fh:
+        fh.seek(shard["offset"])
+        for line in iter_lines(fh):
+            if left == 0:
+                break
+            if line.strip():
+                record, error = parse_line(line)
+                yield RawRow(row, number, record, error)
+                row += 1
+                left -= 1
+            number += 1

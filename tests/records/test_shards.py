@@ -1,0 +1,103 @@
+"""Shards of a pool read on their own give exactly the rows of the whole pool."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from mig_cli.errors import DataError
+from mig_cli.records.rows import count_rows, iter_rows
+from mig_cli.records.shards import (
+    is_parquet_folder,
+    iter_parquet_folder,
+    iter_shard,
+    parquet_folder_files,
+    plan_shards,
+    read_parquet_folder,
+)
+
+
+def _lines(n: int) -> list[str]:
+    out = []
+    for i in range(n):
+        if i % 7 == 3:
+            out.append("")  # blank lines are not rows
+        if i % 11 == 5:
+            out.append("{not json")
+            continue
+        out.append(json.dumps({"id": i, "text": f"t{i}", "big": 2**40 + i}))
+    return out
+
+
+def _rows(raws):
+    return [(r.row, r.line, r.record, r.error) for r in raws]
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("size", [1, 4, 10, 1000])
+@pytest.mark.parametrize("ending,bom", [("\n", ""), ("\r\n", "\ufeff"), ("\r", "")])
+def test_jsonl_shards_cover_the_pool_in_order(tmp_path, gz, size, ending, bom):
+    text = bom + ending.join(_lines(40)) + ending
+    path = tmp_path / ("p.jsonl.gz" if gz else "p.jsonl")
+    path.write_bytes(gzip.compress(text.encode()) if gz else text.encode())
+    shards = plan_shards(str(path), size)
+    assert [s["shard"] for s in shards] == list(range(len(shards)))
+    assert all(s["rows"] == size for s in shards[:-1])
+    whole = _rows(iter_rows(str(path)))
+    assert len(shards) == -(-len(whole) // size)
+    assert [r for s in shards for r in _rows(iter_shard(s))] == whole
+    # a shard read alone (as a worker does) starts at the right row and line
+    last = shards[-1]
+    assert _rows(iter_shard(json.loads(json.dumps(last)))) == whole[last["start_row"] :]
+
+
+def test_parquet_file_and_folder_shards(tmp_path):
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    records = [{"id": i, "labels": [f"l{i % 3}"]} for i in range(50)]
+    for k, (lo, hi) in enumerate([(0, 7), (7, 30), (30, 50)]):
+        pq.write_table(
+            pa.Table.from_pylist(records[lo:hi]), folder / f"part-{k:05d}.parquet", row_group_size=5
+        )
+    (folder / ".hidden.parquet").write_bytes(b"junk")
+    assert is_parquet_folder(str(folder))
+    assert count_rows(str(folder)) == 50
+    assert [r.record for r in iter_parquet_folder(str(folder))] == records
+    assert read_parquet_folder(str(folder)).to_pylist() == records
+    for size in (1, 6, 13, 64):
+        shards = plan_shards(str(folder), size)
+        got = [(r.row, r.line, r.record) for s in shards for r in iter_shard(s)]
+        assert got == [(i, i + 1, rec) for i, rec in enumerate(records)]
+    single = tmp_path / "one.parquet"
+    pq.write_table(pa.Table.from_pylist(records), single, row_group_size=8)
+    shards = plan_shards(str(single), 9)
+    assert [r.record for s in shards for r in iter_shard(s)] == records
+
+
+def test_a_folder_pool_is_read_by_every_reader(tmp_path):
+    from mig_cli.records.formats import read_pool
+
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    records = [{"id": i, "messages": [{"role": "user", "content": f"q{i}"}]} for i in range(5)]
+    pq.write_table(pa.Table.from_pylist(records[:2]), folder / "part-00000.parquet")
+    pq.write_table(pa.Table.from_pylist(records[2:]), folder / "part-00001.parquet")
+    assert list(read_pool(str(folder)).rows()) == records
+    assert [r.record for r in iter_rows(str(folder))] == records
+
+
+def test_empty_folders_are_not_parquet_pools(tmp_path):
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    assert not is_parquet_folder(str(folder))
+    (folder / "state.json").write_text("{}")
+    pq.write_table(pa.table({"id": [1]}), folder / "part-00000.parquet")
+    assert not is_parquet_folder(str(folder))  # a datasets folder
+    (folder / "state.json").unlink()
+    assert is_parquet_folder(str(folder))
+    with pytest.raises(DataError, match="no .parquet files"):
+        parquet_folder_files(str(tmp_path))
