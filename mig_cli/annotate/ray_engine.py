@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,7 +186,7 @@ class ShardWorker:
 def _ray_session(ray, options: RayOptions):
     if ray.is_initialized():
         return contextlib.nullcontext()
-    kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
+    kwargs: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
     if options.address:
         kwargs["address"] = options.address
     else:
@@ -218,22 +219,26 @@ def _workers(ray, options: RayOptions, shards: int) -> int:
 
 def _run_shards(todo: list[dict], factory, job: dict, options: RayOptions, on_summary) -> None:
     ray = require_ray()
-    logging.getLogger("ray").setLevel(logging.WARNING)
     with _ray_session(ray, options):
+        for name in ("ray", "ray.data"):  # Ray Data's own progress lines: mig shows progress
+            logging.getLogger(name).setLevel(logging.ERROR)
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
         workers = _workers(ray, options, len(todo))
         items = [{"shard": json.dumps(s)} for s in todo]
         dataset = ray.data.from_items(items, override_num_blocks=len(items))
-        dataset = dataset.map_batches(
-            ShardWorker,
-            fn_constructor_kwargs={"factory": factory, "job": job},
-            batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=workers),
-            num_cpus=options.num_cpus,
-            num_gpus=options.num_gpus or None,
-        )
+        with warnings.catch_warnings():  # max_restarts is a plain remote arg, deprecated in 2.60
+            warnings.simplefilter("ignore")
+            dataset = dataset.map_batches(
+                ShardWorker,
+                fn_constructor_kwargs={"factory": factory, "job": job},
+                batch_size=1,
+                compute=ray.data.ActorPoolStrategy(size=workers),
+                num_cpus=options.num_cpus,
+                num_gpus=options.num_gpus or None,
+                max_restarts=0,  # a lost actor fails the run; re-running resumes from its shards
+            )
         try:
             for row in dataset.iter_rows():
                 on_summary(json.loads(row["summary"]))
