@@ -91,7 +91,9 @@ def write_pool(path: Path, n: int = 150) -> Path:
         text = f"record {i}: {KEYWORDS[i % 5]} " + ("x" * 300 if i % 31 == 0 else "")
         if i % 19 == 7:
             text = "   "  # empty text: skipped with a reason
-        lines.append(json.dumps({"id": i, "messages": [{"role": "user", "content": text}]}))
+        answer = {"role": "assistant", "content": "ok " * (i % 9)}
+        messages = [{"role": "user", "content": text}, answer]
+        lines.append(json.dumps({"id": i, "messages": messages}))
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -153,9 +155,9 @@ def test_strict_reports_the_first_bad_record_of_a_shard(tmp_path):
     from mig_cli.records.shards import plan_shards
 
     pool = write_pool(tmp_path / "pool.jsonl", 40)
-    shards = plan_shards(str(pool), "jsonl", 16)
+    shards = plan_shards(str(pool), 16)
     job = {"state": str(tmp_path), "source": "pool.jsonl", "output": "o.jsonl"}
-    job.update(field="labels", batch_size=8, strict=True, folder=False)
+    job.update(field="labels", batch_size=8, strict=True, columns=False)
     worker = ShardWorker(keyword_annotator, job)  # what each actor runs, here in-process
     first, second = (
         json.loads(worker({"shard": [json.dumps(s)]})["summary"][0]) for s in shards[:2]
