@@ -17,7 +17,7 @@ from ..records.graph_files import read_graph
 from ..records.pool import MISSING, Pool
 from ..records.writers import read_table, write_text
 from ..selection.graph import graph_without_edges
-from .common import config_option, err_console, reports_errors
+from .common import check_outputs, config_option, err_console, reports_errors
 from .options import (
     LABELS_FIELD,
     NORM,
@@ -192,8 +192,7 @@ def report_cmd(
         )
     if Path(output).is_dir():
         raise typer.BadParameter(f"'{output}' is a folder", param_hint="'-o'")
-    if output in (pool, *subsets, *rankings):
-        raise typer.BadParameter("would overwrite an input", param_hint="'-o'")
+    check_outputs([pool, *subsets, *rankings, graph_dir], [("-o", output)])
     phi_fn = phi_from_options(phi, phi_a, phi_b, phi_lambda)
     data = read_input(pool)
     ann = annotations_of(data, labels_field, score_field, preset)
@@ -230,8 +229,8 @@ def report_cmd(
                     **describe_file(rankings[i]),
                 }
             )
-        if dedup is None:
-            dedup = notes.get("dedup_skipped")
+        if notes.get("dedup_skipped") is not None:  # the manifest counts the whole pool's
+            dedup = notes["dedup_skipped"]
         name = Path(path).name if path != "-" else "stdin"
         subset_inputs.append(SubsetInput(name, rows, gains, dedup, repeated_records(data, rows)))
         note = how

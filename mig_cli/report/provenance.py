@@ -92,15 +92,14 @@ def subset_notes(subset: str) -> dict[str, Any]:
 
 
 def ranking_dedup_count(columns: dict[str, list]) -> int | None:
-    """Records skipped as duplicates, from a ranking table's column when it has one.
+    """Records skipped as duplicates of the picked ones, from a ranking table, when it says.
 
-    A column named like `duplicates_skipped` / `dedup_skipped` holding one count (repeated on
-    every row, or only on the first) is read; anything else gives None.
+    A column whose name holds `dup` (`duplicates_skipped`: per picked record, the copies of it
+    left out) is summed; without one, None.
     """
     for name, values in columns.items():
-        lowered = name.lower()
-        if ("dup" in lowered) and values:
+        if "dup" in name.lower():
             numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-            if numbers and len(set(numbers)) == 1:
-                return numbers[0]
+            if numbers:
+                return int(sum(numbers))
     return None

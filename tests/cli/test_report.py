@@ -237,7 +237,7 @@ def test_bad_options_are_usage_errors(sampled, tmp_path):
     result = run("report", sampled["pool"], sampled["mig"], "-o", out, "--baselines", "greedy")
     assert result.exit_code == 2 and "'greedy' is not one of" in result.output
     result = run("report", sampled["pool"], sampled["mig"], "-o", sampled["mig"])
-    assert result.exit_code == 2 and "would overwrite an input" in result.output
+    assert result.exit_code == 2 and "would overwrite the input" in result.output
     result = run(
         "report",
         sampled["pool"],
@@ -258,3 +258,42 @@ def test_report_help_has_an_example():
     assert (
         result.exit_code == 0 and "Example" in result.stdout and "-o report.html" in result.stdout
     )
+
+
+def test_duplicates_skipped_read_from_the_ranking_or_the_manifest(sampled, tmp_path):
+    """Never required; when the sampler recorded skipped duplicates, the report shows them."""
+    rows = list(csv.DictReader(open(sampled["ranking"])))
+    ranking = tmp_path / "ranking-dups.csv"
+    with open(ranking, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, [*rows[0].keys(), "duplicates_skipped"])
+        writer.writeheader()
+        for i, r in enumerate(rows):
+            writer.writerow({**r, "duplicates_skipped": 2 if i == 0 else (1 if i == 3 else 0)})
+    out = tmp_path / "r.html"
+    args = [
+        "report",
+        sampled["pool"],
+        sampled["mig"],
+        sampled["random"],
+        "--graph",
+        sampled["graph"],
+        "--ranking",
+        ranking,
+        "-o",
+        out,
+    ]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    left = {lo["name"]: lo for lo in report_payload(out.read_text())["left_out"]}
+    assert left["subset-mig.jsonl"]["dedup_skipped"] == 3
+    assert left["subset-random.jsonl"]["dedup_skipped"] is None
+    assert "not recorded" in out.read_text()
+    manifest = sampled["mig"].with_name("subset-mig.manifest.json")
+    body = json.loads(manifest.read_text())
+    body["counts"]["duplicates_skipped"] = 7
+    manifest.write_text(json.dumps(body))
+    assert run(*args).exit_code == 0
+    left = {lo["name"]: lo for lo in report_payload(out.read_text())["left_out"]}
+    assert left["subset-mig.jsonl"]["dedup_skipped"] == 7
+    manifest.write_text("{not json")  # a damaged manifest only means fewer notes
+    assert run(*args).exit_code == 0
