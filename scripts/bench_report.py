@@ -19,6 +19,7 @@ Usage: python scripts/bench_report.py [--quick] [--repeats 3] [--out benchmarks/
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -62,7 +63,8 @@ def main() -> None:
         f"Machine: {platform.machine()}, {platform.python_version()}; "
         f"pool {n:,} records, {graph.num_nodes:,} labels, subsets of {k:,} (MIG, random). "
         f"`python scripts/bench_report.py{' --quick' if args.quick else ''}`; "
-        f"median of {args.repeats}.",
+        f"median of {args.repeats}; load average at start {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs (a shared machine inflates wall times).",
         "",
     ]
     with tempfile.TemporaryDirectory(prefix="mig-bench-report-") as tmp:

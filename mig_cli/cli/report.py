@@ -35,8 +35,6 @@ from .options import (
     read_input,
 )
 
-MAX_COMPONENTS = 9
-
 
 def _need_plotting() -> None:
     try:
@@ -87,28 +85,6 @@ def _ranking_of(path: str, subset: Pool, rows: np.ndarray, pool: Pool):
     return gains, ranking_dedup_count(columns), rows
 
 
-def _components(pool: Pool, field: str) -> dict[str, np.ndarray]:
-    """Numeric score components per record (a dict at `field`), NaN where a record has none."""
-    values = pool.values(field)
-    dicts = [v for v in values if isinstance(v, dict)]
-    if not dicts:
-        return {}
-    keys: dict[str, int] = {}
-    for d in dicts:
-        for k, v in d.items():
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                keys[k] = keys.get(k, 0) + 1
-    names = sorted(keys, key=lambda k: (-keys[k], k))[:MAX_COMPONENTS]
-    out = {name: np.full(len(values), np.nan) for name in names}
-    for row, v in enumerate(values):
-        if isinstance(v, dict):
-            for name in names:
-                x = v.get(name)
-                if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x):
-                    out[name][row] = float(x)
-    return out
-
-
 def _readable(path: str) -> None:
     """A page is for sharing: the umask's usual mode, not the temporary file's 0600."""
     mask = os.umask(0)
@@ -122,7 +98,7 @@ def report_cmd(
         ..., metavar="POOL", help="The annotated pool the subsets came from."
     ),
     subsets: list[str] = typer.Argument(
-        ..., metavar="SUBSET...", help="One or more subsets of POOL, in selection order."
+        ..., metavar="SUBSET", help="One or more subsets of POOL, in selection order."
     ),
     output: str = typer.Option(..., "-o", "--output", help="HTML file to write."),
     graph_dir: str = typer.Option(
@@ -174,7 +150,13 @@ def report_cmd(
     """
     started = time.perf_counter()
     _need_plotting()
-    from ..report.data import BASELINES, ReportOptions, SubsetInput, build_report_data
+    from ..report.data import (
+        BASELINES,
+        ReportOptions,
+        SubsetInput,
+        build_report_data,
+        score_components,
+    )
     from ..report.html import render_html
     from ..report.matching import PoolKeys, pool_rows_of, repeated_records
     from ..report.provenance import describe_file, subset_notes
@@ -251,7 +233,7 @@ def report_cmd(
         if all(v is MISSING for v in values):
             raise DataError(f"no record has the field '{by}' (--by)", source=data.source)
         by_values = (by, values)
-    components = _components(data, components_field) if components_field else {}
+    components = score_components(data.values(components_field)) if components_field else {}
     options = ReportOptions(
         phi=phi_fn, prop_weight=prop_weight, norm=norm, seed=seed, baselines=chosen
     )

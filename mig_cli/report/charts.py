@@ -130,7 +130,7 @@ def information_chart(maker: ChartMaker, data: ReportData) -> str:
         ax.set_ylabel("information I(D)")
         ax.set_title("Information I(D) as records are taken")
         _thousands(ax)
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper left")
 
     return maker.styled(draw)
 
@@ -155,7 +155,7 @@ def coverage_chart(maker: ChartMaker, data: ReportData) -> str:
         ax.set_ylim(0, min(1.0, max(pool_share * 1.08, 0.05)))
         _thousands(ax)
         _percent(ax)
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper left")
 
     return maker.styled(draw)
 

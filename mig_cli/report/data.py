@@ -163,6 +163,30 @@ def category_codes(values: list, top: int) -> tuple[list[str], np.ndarray]:
     return categories, rank[codes]
 
 
+def score_components(values: list, most: int = 9) -> dict[str, np.ndarray]:
+    """Per-record score components (a dict of numbers per record, e.g. `score_components`
+    written by `mig score --explain`) as name -> float64 array, NaN where a record lacks one.
+
+    The `most` components carried by the most records are kept; {} when no record has a dict.
+    """
+    dicts = [v for v in values if isinstance(v, dict)]
+    seen: dict[str, int] = {}
+    for d in dicts:
+        for key, x in d.items():
+            if isinstance(x, (int, float)) and not isinstance(x, bool):
+                seen[str(key)] = seen.get(str(key), 0) + 1
+    names = sorted(seen, key=lambda k: (-seen[k], k))[:most]
+    out = {name: np.full(len(values), np.nan) for name in names}
+    for row, v in enumerate(values):
+        if not isinstance(v, dict):
+            continue
+        for name in names:
+            x = v.get(name)
+            if isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x):
+                out[name][row] = float(x)
+    return out
+
+
 def _shares(codes: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(codes, minlength=k).astype(np.float64) / max(1, len(codes))
 
@@ -198,6 +222,36 @@ def label_shares(pool: Annotations, subsets: list[Annotations], top: int) -> Sha
             np.array([index.get(x, 0) for x in labels], dtype=np.float64) / max(1, len(ann.scores))
         )
     return Shares("top labels", labels, shares)
+
+
+def _left_out(
+    s: SubsetInput,
+    indptr: np.ndarray,
+    ids: np.ndarray,
+    carried: np.ndarray,
+    unlabelled: np.ndarray,
+    zero: np.ndarray,
+    labels: list[str],
+) -> LeftOut:
+    """What subset `s` left out of the pool, and what it took that MIG never chooses."""
+    starts = indptr[s.rows]
+    lengths = indptr[s.rows + 1] - starts
+    flat = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    taken = np.zeros(len(carried), dtype=bool)
+    taken[ids[flat + np.arange(int(lengths.sum()))]] = True
+    missing = np.flatnonzero((carried > 0) & ~taken)
+    top = sorted(missing.tolist(), key=lambda j: (-int(carried[j]), labels[j]))[:10]
+    return LeftOut(
+        name=s.name,
+        records=len(s.rows),
+        not_taken=len(zero) - len(np.unique(s.rows)),
+        unlabelled_taken=int(unlabelled[s.rows].sum()),
+        zero_score_taken=int((zero[s.rows] & ~unlabelled[s.rows]).sum()),
+        dedup_skipped=s.dedup_skipped,
+        repeated=s.repeated,
+        uncovered_nodes=len(missing),
+        uncovered_top=[(labels[j], int(carried[j])) for j in top],
+    )
 
 
 def build_report_data(
@@ -280,30 +334,8 @@ def build_report_data(
 
     unlabelled = ~model.labelled
     zero = pool.scores == 0
-    never = unlabelled | zero
-    carried = np.bincount(ids, minlength=graph.num_nodes)
-    left_out = []
-    for s in subsets:
-        taken = np.zeros(graph.num_nodes, dtype=bool)
-        sub_ptr = indptr[s.rows]
-        lengths = indptr[s.rows + 1] - sub_ptr
-        flat = np.repeat(sub_ptr - (np.cumsum(lengths) - lengths), lengths)
-        taken[ids[flat + np.arange(int(lengths.sum()))]] = True
-        missing = np.flatnonzero((carried > 0) & ~taken)
-        top = sorted(missing.tolist(), key=lambda j: (-int(carried[j]), graph.labels[j]))[:10]
-        left_out.append(
-            LeftOut(
-                name=s.name,
-                records=len(s.rows),
-                not_taken=len(pool.scores) - len(np.unique(s.rows)),
-                unlabelled_taken=int(unlabelled[s.rows].sum()),
-                zero_score_taken=int((zero[s.rows] & ~unlabelled[s.rows]).sum()),
-                dedup_skipped=s.dedup_skipped,
-                repeated=s.repeated,
-                uncovered_nodes=len(missing),
-                uncovered_top=[(graph.labels[j], int(carried[j])) for j in top],
-            )
-        )
+    carried = np.bincount(ids, minlength=graph.num_nodes)  # records carrying each node
+    left_out = [_left_out(s, indptr, ids, carried, unlabelled, zero, graph.labels) for s in subsets]
     vocab, _ = pool.labels.vocabulary()
     nodes = set(graph.labels)
     return ReportData(
@@ -317,7 +349,7 @@ def build_report_data(
         compositions=compositions,
         pool_unlabelled=int(unlabelled.sum()),
         pool_zero_score=int((zero & ~unlabelled).sum()),
-        pool_never=int(never.sum()),
+        pool_never=int((unlabelled | zero).sum()),
         left_out=left_out,
         graph=summarize_graph(graph),
         graph_given=graph_given,

@@ -309,17 +309,17 @@ def render_html(data: ReportData, meta: dict) -> str:
     )
     parts.append(
         _figure(
-            charts.gains_chart(maker, data),
-            "The gain each record had when it was taken (log scale), from the subset's "
-            "<code>--ranking</code> file when given, else recomputed with the sampler's rule. "
-            "MIG's gains fall steadily; a random order's jump around.",
+            charts.coverage_chart(maker, data),
+            "Share of the graph's nodes (labels) carried by the first n records. The dotted line "
+            "is what the whole pool covers: a subset near it leaves few labels out.",
         )
     )
     parts.append(
         _figure(
-            charts.coverage_chart(maker, data),
-            "Share of the graph's nodes (labels) carried by the first n records. The dotted line "
-            "is what the whole pool covers: a subset near it leaves few labels out.",
+            charts.gains_chart(maker, data),
+            "The gain each record had when it was taken (log scale), from the subset's "
+            "<code>--ranking</code> file when given, else recomputed with the sampler's rule. "
+            "MIG's gains fall steadily; a random order's jump around.",
         )
     )
     parts.append("</div>")

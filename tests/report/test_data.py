@@ -112,3 +112,14 @@ def test_label_shares():
     assert shares.categories == ["a", "b"]
     assert shares.shares[0].tolist() == [0.5, 0.25]
     assert shares.shares[1].tolist() == [0.5, 0.0]
+
+
+def test_score_components_from_dicts():
+    from mig_cli.report.data import score_components
+
+    values = [{"length": 0.5, "answer": 1}, None, {"length": 1.0, "flag": True}, "x", MISSING]
+    out = score_components(values)
+    assert list(out) == ["length", "answer"]  # the most carried first; booleans are not numbers
+    np.testing.assert_array_equal(out["length"], [0.5, np.nan, 1.0, np.nan, np.nan])
+    np.testing.assert_array_equal(out["answer"], [1.0, np.nan, np.nan, np.nan, np.nan])
+    assert score_components([None, 3]) == {}
