@@ -45,9 +45,8 @@ def _need_plotting() -> None:
         ) from None
 
 
-def _ranking_of(path: str, subset: Pool, rows: np.ndarray, pool: Pool):
-    """Gains (and a duplicates count) from a ranking file that must list the subset's records."""
-    from ..report.matching import records_at
+def _read_ranking(path: str, subset: Pool):
+    """(gains, duplicates skipped or None, listed pool rows or None) of a subset's ranking."""
     from ..report.provenance import ranking_dedup_count
 
     try:
@@ -59,30 +58,41 @@ def _ranking_of(path: str, subset: Pool, rows: np.ndarray, pool: Pool):
     columns = {name: table.column(name).to_pylist() for name in table.column_names}
     if "gain" not in columns:
         raise DataError(f"no 'gain' column (has: {', '.join(table.column_names)})", source=path)
-    if len(columns["gain"]) != len(rows):
+    if len(columns["gain"]) != len(subset):
         raise DataError(
-            f"lists {len(columns['gain']):,} records but {subset.source} has {len(rows):,}; "
+            f"lists {len(columns['gain']):,} records but {subset.source} has {len(subset):,}; "
             "give the ranking written with that subset",
             source=path,
         )
     gains = np.array([math.nan if g is None else g for g in columns["gain"]], dtype=np.float64)
-    if "row" in columns:
+    listed = None
+    if "row" in columns and all(isinstance(r, int) for r in columns["row"]):
         listed = np.array(columns["row"], dtype=np.int64)
-        differ = np.flatnonzero(listed != rows)
-        if len(differ):
-            j = int(differ[0])
-            same = 0 <= listed[j] < len(pool) and records_at(pool, [listed[j]]) == records_at(
-                pool, [rows[j]]
+    return gains, ranking_dedup_count(columns), listed
+
+
+def _subset_rows(data: Pool, sub: Pool, listed, ranking: str | None, notes: dict, pool_sha, keys):
+    """Pool rows of a subset: the ranking's or the manifest's rows when they check out record
+    by record (fast), else found by matching against the whole pool."""
+    from ..report.matching import first_mismatch, pool_rows_of
+
+    if listed is not None:
+        bad = first_mismatch(data, sub, listed)
+        if bad is not None:
+            raise DataError(
+                f"rank {bad + 1} is pool row {listed[bad]}, which is not record {bad + 1} of "
+                f"{sub.source}: not the ranking of this subset (or of another pool)",
+                source=ranking,
+                line=bad + 2,
             )
-            if not same:
-                raise DataError(
-                    f"rank {j + 1} is pool row {listed[j]}, but record {j + 1} of "
-                    f"{subset.source} is pool row {rows[j]}: not the ranking of this subset",
-                    source=path,
-                    line=j + 2,
-                )
-            rows = listed  # repeated records of the pool: the ranking knows which copy
-    return gains, ranking_dedup_count(columns), rows
+        return listed, "rows from its ranking, checked record by record"
+    manifest_rows = notes.get("rows")
+    if manifest_rows is not None and pool_sha is not None and notes.get("pool_sha256") == pool_sha:
+        rows = np.asarray(manifest_rows, dtype=np.int64)
+        if first_mismatch(data, sub, rows) is None:
+            return rows, "rows from its manifest, checked record by record"
+    with err_console.status(f"finding the records of {sub.source} in the pool"):
+        return pool_rows_of(data, sub, keys())
 
 
 def _readable(path: str) -> None:
@@ -158,7 +168,7 @@ def report_cmd(
         score_components,
     )
     from ..report.html import render_html
-    from ..report.matching import PoolKeys, pool_rows_of, repeated_records
+    from ..report.matching import PoolKeys, repeated_records
     from ..report.provenance import describe_file, subset_notes
 
     chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
@@ -182,7 +192,8 @@ def report_cmd(
         graph = read_graph(graph_dir)
     else:
         graph = graph_without_edges(sorted(ann.labels.vocabulary()[0]))
-    inputs = [{"role": "pool", "records": len(data), **describe_file(pool)}]
+    pool_info = describe_file(pool)
+    inputs = [{"role": "pool", "records": len(data), **pool_info}]
     if graph_dir:
         inputs.append(
             {
@@ -194,16 +205,20 @@ def report_cmd(
         )
     subset_inputs = []
     manifest_information: dict[int, float] = {}
-    keys = PoolKeys(data)
+    cached_keys: list[PoolKeys] = []
+
+    def keys() -> PoolKeys:  # the pool's digests, computed once when a subset needs them
+        if not cached_keys:
+            cached_keys.append(PoolKeys(data))
+        return cached_keys[0]
+
     subset_entries: list[dict] = []
     for i, path in enumerate(subsets):
         sub = read_input(path, "reading subset")
-        with err_console.status(f"finding the records of {path} in the pool"):
-            rows, how = pool_rows_of(data, sub, keys)
-        gains = dedup = None
         notes = subset_notes(path)
+        gains = dedup = listed = None
         if i < len(rankings):
-            gains, dedup, rows = _ranking_of(rankings[i], sub, rows, data)
+            gains, dedup, listed = _read_ranking(rankings[i], sub)
             inputs.append(
                 {
                     "role": f"ranking of {Path(path).name}",
@@ -211,6 +226,8 @@ def report_cmd(
                     **describe_file(rankings[i]),
                 }
             )
+        ranking = rankings[i] if i < len(rankings) else None
+        rows, how = _subset_rows(data, sub, listed, ranking, notes, pool_info["sha256"], keys)
         if notes.get("dedup_skipped") is not None:  # the manifest counts the whole pool's
             dedup = notes["dedup_skipped"]
         name = Path(path).name if path != "-" else "stdin"

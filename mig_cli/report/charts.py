@@ -251,10 +251,11 @@ def components_chart(maker: ChartMaker, data: ReportData) -> str:
             _percent(ax)
         for ax in axes.ravel()[len(hists) :]:
             ax.set_visible(False)
-        axes.ravel()[0].legend(loc="upper right")
+        handles, labels = axes.ravel()[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)))
         fig.suptitle("Score components: share of records per bin")
 
-    return maker.styled(draw, width=3.2 * cols, height=2.4 * rows + 0.4)
+    return maker.styled(draw, width=3.2 * cols, height=2.4 * rows + 0.8)
 
 
 def shares_chart(maker: ChartMaker, data: ReportData, shares: Shares, title: str) -> str:

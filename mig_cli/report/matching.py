@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from ..errors import DataError
 from ..records.chat import ChatShapeError, conversation
-from ..records.matching import Match, RecordsKeys, match_rows
+from ..records.matching import Match, RecordsKeys, match_rows, record_digest
 from ..records.pool import Pool
 
 
@@ -77,6 +77,36 @@ def pool_rows_of(pool: Pool, subset: Pool, keys: PoolKeys | None = None) -> tupl
     ]
     how = parts[0].split()[0] if len(parts) == 1 else ", ".join(parts)
     return match.rows, f"matched by {how}"
+
+
+def first_mismatch(pool: Pool, subset: Pool, rows: np.ndarray) -> int | None:
+    """Check rows that a ranking or manifest gives for a subset, record by record: None when the
+    pool record at rows[j] is subset record j for every j (same line bytes or same content, as
+    `records.matching` compares them), else the first j that is not (len(subset) when the counts
+    differ). Costs O(k): a fast path that avoids matching against the whole pool."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) != len(subset):
+        return min(len(rows), len(subset))
+    if len(rows) == 0:
+        return None
+    bad = np.flatnonzero((rows < 0) | (rows >= len(pool)))
+    if len(bad):
+        return int(bad[0])
+    if pool.lines is not None and subset.lines is not None:
+        differs = [
+            j
+            for j, r in enumerate(rows.tolist())
+            if pool.lines[r].strip() != subset.lines[j].strip()
+        ]
+    else:
+        differs = list(range(len(rows)))
+    if differs:
+        ours = records_at(pool, rows[differs])
+        theirs = records_at(subset, np.asarray(differs, dtype=np.int64))
+        for j, a, b in zip(differs, ours, theirs):
+            if record_digest(a) != record_digest(b):
+                return j
+    return None
 
 
 def records_at(pool: Pool, rows: np.ndarray) -> list[dict]:

@@ -85,6 +85,13 @@ def subset_notes(subset: str) -> dict[str, Any]:
         notes["options"] = options
     elif isinstance(data.get("method"), str):
         notes["method"] = data["method"]
+    subset_part = data.get("subset")
+    if isinstance(subset_part, dict) and isinstance(subset_part.get("rows"), list):
+        notes["rows"] = subset_part["rows"]
+    inputs = data.get("inputs")
+    pool_part = inputs.get("pool") if isinstance(inputs, dict) else None
+    if isinstance(pool_part, dict) and isinstance(pool_part.get("sha256"), str):
+        notes["pool_sha256"] = pool_part["sha256"]
     dup = _find_count(data, ("dedup", "duplicate"))
     if dup is not None:
         notes["dedup_skipped"] = dup

@@ -180,15 +180,12 @@ def test_parquet_pool_and_subset_matched_by_content(sampled, tmp_path):
     )
     assert result.exit_code == 0, result.output
     out = tmp_path / "r.html"
-    result = run(
-        "report",
-        tmp_path / "pool.parquet",
-        tmp_path / "s.parquet",
-        "--graph",
-        sampled["graph"],
-        "-o",
-        out,
-    )
+    args = ["report", tmp_path / "pool.parquet", tmp_path / "s.parquet", "-o", out]
+    result = run(*args, "--graph", sampled["graph"])
+    assert result.exit_code == 0, result.output
+    assert "rows from its manifest, checked record by record" in out.read_text()
+    (tmp_path / "s.manifest.json").unlink()  # without it: matched against the whole pool
+    result = run(*args, "--graph", sampled["graph"])
     assert result.exit_code == 0, result.output
     html = out.read_text()
     assert "matched by content" in html

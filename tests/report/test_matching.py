@@ -11,7 +11,7 @@ import pytest
 from mig_cli.errors import DataError
 from mig_cli.records.formats import parse_jsonl
 from mig_cli.records.pool import Pool
-from mig_cli.report.matching import pool_rows_of, repeated_records
+from mig_cli.report.matching import first_mismatch, pool_rows_of, repeated_records
 
 
 def jsonl(records, source="x.jsonl"):
@@ -66,3 +66,16 @@ def test_repeated_records_counts_same_conversations():
     pool = jsonl([chat(0), chat(1, "q0"), chat(2, "  q0 "), chat(3), {"no": "chat"}])
     assert repeated_records(pool, np.array([0, 1, 2, 3, 4])) == 2
     assert repeated_records(pool, np.array([0, 3])) == 0
+
+
+def test_first_mismatch_checks_given_rows_record_by_record():
+    records = [chat(i) for i in range(6)]
+    pool = jsonl(records)
+    sub = jsonl([records[4], records[1]], "s.jsonl")
+    assert first_mismatch(pool, sub, np.array([4, 1])) is None
+    assert first_mismatch(pool, sub, np.array([4, 2])) == 1
+    assert first_mismatch(pool, sub, np.array([4])) == 1  # counts differ
+    assert first_mismatch(pool, sub, np.array([4, 99])) == 1  # not a row of the pool
+    # the same records written back as Parquet (other bytes, extra nulls) still check out
+    table = Pool("s.parquet", table=pa.Table.from_pylist([{**records[4], "x": None}, records[1]]))
+    assert first_mismatch(pool, table, np.array([4, 1])) is None
