@@ -95,6 +95,16 @@ def _subset_rows(data: Pool, sub: Pool, listed, ranking: str | None, notes: dict
         return pool_rows_of(data, sub, keys())
 
 
+def _field_values(pool: Pool, field: str) -> list | None:
+    """Values at a dotted path, or None when an Arrow pool has no such column (cheap: an Arrow
+    pool is never turned into a million dicts just to find a field missing)."""
+    head = field.split(".", 1)[0]
+    if pool.table is not None and head not in pool.table.column_names:
+        return None
+    values = pool.values(field)
+    return None if all(v is MISSING for v in values) else values
+
+
 def _readable(path: str) -> None:
     """A page is for sharing: the umask's usual mode, not the temporary file's 0600."""
     mask = os.umask(0)
@@ -246,11 +256,12 @@ def report_cmd(
             subset_inputs[i].name = f"{name} [{i + 1}]"
     by_values = None
     if by:
-        values = data.values(by)
-        if all(v is MISSING for v in values):
+        values = _field_values(data, by)
+        if values is None:
             raise DataError(f"no record has the field '{by}' (--by)", source=data.source)
         by_values = (by, values)
-    components = score_components(data.values(components_field)) if components_field else {}
+    found = _field_values(data, components_field) if components_field else None
+    components = score_components(found) if found is not None else {}
     options = ReportOptions(
         phi=phi_fn, prop_weight=prop_weight, norm=norm, seed=seed, baselines=chosen
     )
