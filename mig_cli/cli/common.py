@@ -72,16 +72,18 @@ def _same_or_within(a: Path, b: Path) -> bool:
     return a == b or b in a.parents
 
 
-def _check_folder(option: str, target: Path) -> None:
-    """The folder an output goes into is a folder (or can be made) and can be written."""
-    folder = Path(os.path.abspath(target)).parent
+def _check_folder(option: str, target: Path, itself: bool = False, writable: bool = True) -> None:
+    """The folder an output goes into (or `target` itself) is a folder or can be made, and
+    can be written."""
+    folder = Path(os.path.abspath(target))
+    folder = folder if itself else folder.parent
     while not folder.exists() and folder != folder.parent:
         if folder.is_symlink():
             break
         folder = folder.parent
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{option} {target}: {folder} is a file, not a folder")
-    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+    if writable and folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{option} {target}: cannot write in {folder} (permission denied)")
 
 
@@ -267,7 +269,14 @@ def progress() -> Progress:
 
 
 def cached_embed(embedder, cache, what: str = "embedding labels"):
-    """An embed function that reads and fills the on-disk cache (model + text), with progress."""
+    """An embed function that reads and fills the on-disk cache (model + text), with progress.
+
+    A cache folder below a file is a usage error at once (before the model loads); a cache that
+    cannot be written (permissions, a full disk) only costs a warning: the run goes on.
+    """
+    root = getattr(cache, "root", None)
+    if root is not None:
+        _check_folder("--cache-dir", Path(root), itself=True, writable=False)
 
     def embed(texts: list[str]) -> np.ndarray:
         found = cache.load(embedder.key, texts)
@@ -280,7 +289,14 @@ def cached_embed(embedder, cache, what: str = "embedding labels"):
             with progress() as bar:
                 task = bar.add_task(what, total=len(missing))
                 vectors = embedder.encode(missing, on_batch=lambda n: bar.advance(task, n))
-            cache.store(embedder.key, missing, vectors)
+            try:
+                cache.store(embedder.key, missing, vectors)
+            except OSError as exc:
+                err_console.print(
+                    f"[yellow]Warning:[/] the embedding cache was not written "
+                    f"({os_error_text(exc)}); the run goes on without it",
+                    markup=True,
+                )
             found.update(zip(missing, vectors))
         dim = len(next(iter(found.values()))) if found else 1
         out = np.zeros((len(texts), dim), dtype=np.float32)

@@ -373,3 +373,62 @@ def test_failed_build_graph_leaves_the_old_graph_whole(annotated, tmp_path, monk
     assert result.exit_code == 1 and "No space left on device" in result.stderr
     assert {p.name: p.read_bytes() for p in graph.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g", "pool.jsonl"]
+
+
+def test_an_unwritable_embedding_cache_is_a_warning(tmp_path, capsys):
+    import numpy as np
+
+    from mig_cli.cli.common import cached_embed
+    from mig_cli.records.embedding_cache import EmbeddingCache
+
+    class Letters:  # stands in for the model: the cache is what is tested
+        key = name = "letters"
+
+        def encode(self, texts, on_batch=None):
+            return np.array([[len(t), t.count("a")] for t in texts], dtype=np.float32)
+
+    cache = EmbeddingCache(tmp_path / "cache")
+    embed = cached_embed(Letters(), cache)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "letters").write_text("a file where the model's folder goes")
+    vectors = embed(["abc", "aa"])
+    assert vectors.tolist() == [[3.0, 1.0], [2.0, 2.0]]
+    assert "embedding cache was not written" in capsys.readouterr().err
+    with pytest.raises(Exception, match="is a file, not a folder"):
+        cached_embed(Letters(), EmbeddingCache(tmp_path / "cache" / "letters" / "deeper"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_an_unwritable_output_folder_is_refused_before_any_work(annotated, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        result = run("score", annotated, "-o", locked / "s.jsonl")
+        assert result.exit_code == 2 and "permission denied" in result.stderr
+    finally:
+        locked.chmod(0o755)
+
+
+def test_temp_files_of_a_killed_write_are_removed_by_the_next_run(tmp_path):
+    import signal
+    import time
+
+    rows = [{"prompt": f"q{i}", "response": f"answer number {i} " * 8} for i in range(50_000)]
+    pool = write(tmp_path / "p.jsonl", rows)
+    out = tmp_path / "o" / "s.jsonl.gz"
+    out.parent.mkdir()
+    child = subprocess.Popen([*MIG, "score", str(pool), "-o", str(out)], env=ENV)
+    deadline = time.monotonic() + 120
+    temps: list[Path] = []
+    while time.monotonic() < deadline and not temps and child.poll() is None:
+        temps = list(out.parent.glob(".s.jsonl.gz.*.tmp"))
+        time.sleep(0.005)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    if not temps:
+        pytest.skip("the write finished before it could be killed")
+    assert all(t.exists() for t in temps) and not out.exists()
+    done = subprocess.run([*MIG, "score", str(pool), "-o", str(out)], env=ENV, timeout=300)
+    assert done.returncode == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == ["s.jsonl.gz"]
