@@ -10,8 +10,9 @@ from .. import __version__
 from ..annotate.embedding import Embedder
 from ..records.annotations import LabelColumn, read_labels, resolve_fields
 from ..records.embedding_cache import EmbeddingCache
-from ..records.graph_files import write_graph
+from ..records.graph_files import GRAPH_FILES, write_graph
 from ..records.label_graph import LabelGraph
+from ..records.writers import check_folder_target
 from ..selection.graph import build_graph
 from .common import (
     cached_embed,
@@ -90,6 +91,7 @@ def build_graph_cmd(
     """
     started = time.perf_counter()
     check_outputs([pool], [("-o", output)])
+    check_folder_target(output, GRAPH_FILES)
     data = read_input(pool)
     _, lf, _ = resolve_fields(preset.value if preset else None, labels_field, None)
     labels = read_labels(data, lf)

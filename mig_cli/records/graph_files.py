@@ -14,6 +14,7 @@ from .label_graph import GRAPH_FORMAT_VERSION, LabelGraph
 from .writers import atomic_folder
 
 NODES_FILE, EDGES_FILE, META_FILE = "nodes.parquet", "edges.parquet", "meta.json"
+GRAPH_FILES = (NODES_FILE, EDGES_FILE, META_FILE)
 
 
 def write_graph(graph: LabelGraph, folder: str) -> None:
@@ -23,7 +24,7 @@ def write_graph(graph: LabelGraph, folder: str) -> None:
     failed run leaves the earlier graph (or nothing) and never a mix. An existing `folder` that
     holds other files is refused (`UsageError`).
     """
-    with atomic_folder(folder, allowed=(NODES_FILE, EDGES_FILE, META_FILE)) as out:
+    with atomic_folder(folder, allowed=GRAPH_FILES) as out:
         _write_graph_files(graph, out)
 
 

@@ -103,6 +103,22 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def check_folder_target(target: str | os.PathLike, allowed: Sequence[str] = ()) -> None:
+    """`UsageError` unless `target` is absent, or a folder holding only `allowed` names (an
+    earlier output of the same kind) that may be replaced whole. Call it before the work."""
+    target = Path(target)
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise UsageError(f"{target}: exists and is not a folder")
+    foreign = sorted(p.name for p in target.iterdir() if p.name not in allowed)
+    if foreign and allowed:
+        raise UsageError(
+            f"{target}: folder holds other files ({', '.join(foreign[:3])}); "
+            "refusing to replace it (name a new or empty folder)"
+        )
+
+
 @contextlib.contextmanager
 def atomic_folder(target: str | os.PathLike, allowed: Sequence[str] = ()) -> Iterator[Path]:
     """Yield a temporary folder beside `target`; swap it in whole only on success.
@@ -111,15 +127,7 @@ def atomic_folder(target: str | os.PathLike, allowed: Sequence[str] = ()) -> Ite
     earlier output of the same kind); otherwise `UsageError`, and nothing is touched.
     """
     target = Path(target)
-    if target.exists():
-        if not target.is_dir():
-            raise UsageError(f"{target}: exists and is not a folder")
-        foreign = sorted(p.name for p in target.iterdir() if p.name not in allowed)
-        if foreign and allowed:
-            raise UsageError(
-                f"{target}: folder holds other files ({', '.join(foreign[:3])}); "
-                "refusing to replace it (name a new or empty folder)"
-            )
+    check_folder_target(target, allowed)
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(target)
     tmp = Path(
