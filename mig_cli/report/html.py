@@ -67,7 +67,7 @@ svg.chart { width: 100%; height: auto; display: block; }
 table { border-collapse: collapse; font-size: 13px; margin: 6px 0 10px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: right;
          vertical-align: top; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, th.text { text-align: left; }
 thead th { background: var(--band); font-weight: 600; }
 td.text { text-align: left; max-width: 520px; }
 code, .hash { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
@@ -91,7 +91,9 @@ def _num(value: float, digits: int = 2) -> str:
 
 def _table(head: list[str], rows: list[list[str]], text_cols: tuple[int, ...] = ()) -> str:
     out = ["<table><thead><tr>"]
-    out += [f"<th>{_e(h)}</th>" for h in head]
+    for i, h in enumerate(head):
+        cls = ' class="text"' if i in text_cols else ""
+        out.append(f"<th{cls}>{_e(h)}</th>")
     out.append("</tr></thead><tbody>")
     for row in rows:
         cells = []
@@ -279,7 +281,7 @@ def render_html(data: ReportData, meta: dict) -> str:
                 ]
                 for i in inputs
             ],
-            text_cols=(4, 5),
+            text_cols=(1, 4, 5),
         )
     )
     options = meta.get("options", {})
