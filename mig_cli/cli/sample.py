@@ -196,10 +196,12 @@ def sample_cmd(
     if include:
         include_rows = match_in_order(data, read_input(include, "reading"), "--include")
         counts["included"] = len(include_rows)
-    available = len(data) - int(exclude_mask.sum())
+    blocked = exclude_mask if min_score is None else exclude_mask | (ann.scores < min_score)
+    available = len(data) - int(blocked.sum())
     if count is not None and count > available and budget_tokens is None:
+        why = " after --min-score" if min_score is not None else ""
         raise typer.BadParameter(
-            f"K={count} is larger than the pool ({available:,} records to choose from)",
+            f"K={count} is larger than the pool ({available:,} records to choose from{why})",
             param_hint="'-k'",
         )
     costs = cost_info = None

@@ -391,3 +391,9 @@ def test_stdout_runs_write_a_manifest_only_when_asked_and_stdin_cannot_be_replay
     assert [json.loads(x)["id"] for x in result.stdout.splitlines()] == m["subset"]["ids"]
     result = run("sample", "--replay", where)
     assert result.exit_code == 1 and "read from stdin" in result.stderr
+
+
+def test_k_larger_than_what_min_score_leaves_is_a_usage_error(pool, tiny_graph):
+    result = run("sample", pool, "-k", 100, "--graph", tiny_graph, "--min-score", 30, "-o", "-")
+    assert result.exit_code == 2
+    assert "K=100 is larger than the pool" in result.output and "--min-score" in result.output
