@@ -130,3 +130,17 @@ def test_graph_help_has_examples():
     for command in ("summary", "sweep", "neighbours", "export"):
         result = run("graph", command, "--help")
         assert result.exit_code == 0 and "Example" in result.stdout
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path, tiny_graph):
+    pool = tmp_path / "nolabels.jsonl"
+    pool.write_text(
+        '{"id": "a", "labels": [], "score": 1}\n{"id": "b", "labels": [], "score": 2}\n'
+    )
+    result = run("graph", "sweep", pool, "--thresholds", "0.8,0.9", "--cache-dir", tmp_path / "c")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "no labels" in lines[0]
+    result = run("graph", "neighbours", tmp_path / "nowhere", "x")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: {tmp_path / 'nowhere'}: no such graph folder"
