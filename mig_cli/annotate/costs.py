@@ -74,6 +74,11 @@ def _load_tokenizer(name_or_path: str | None):
             raise ModelError(f"{file}: not a tokenizers file ({exc})") from None
         digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
     else:
+        if path.is_dir() and not (path / "tokenizer_config.json").is_file():
+            raise ModelError(
+                f"cannot load tokenizer '{name_or_path}': the folder has no tokenizer.json "
+                "or tokenizer_config.json"
+            )
         try:
             from transformers import AutoTokenizer
 

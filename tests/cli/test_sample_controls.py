@@ -397,3 +397,23 @@ def test_k_larger_than_what_min_score_leaves_is_a_usage_error(pool, tiny_graph):
     result = run("sample", pool, "-k", 100, "--graph", tiny_graph, "--min-score", 30, "-o", "-")
     assert result.exit_code == 2
     assert "K=100 is larger than the pool" in result.output and "--min-score" in result.output
+
+
+def test_tokenizer_folder_bad_tokenizer_and_missing_cost_field(pool, tiny_graph, tmp_path):
+    from mig_cli.annotate.embedding import bundled_model_path
+
+    folder = bundled_model_path()
+    if folder is None:
+        pytest.skip("bundled model not installed")
+    out = tmp_path / "s.jsonl"
+    budget = ["--budget-tokens", 2500, "-o", out]
+    result = run("sample", pool, "--graph", tiny_graph, *budget, "--tokenizer", folder)
+    assert result.exit_code == 0, result.output
+    default = tmp_path / "d.jsonl"
+    result = run("sample", pool, "--graph", tiny_graph, "--budget-tokens", 2500, "-o", default)
+    assert ids_of(out) == ids_of(default)  # the folder is the default tokenizer
+    result = run("sample", pool, "--graph", tiny_graph, *budget, "--tokenizer", tmp_path)
+    assert result.exit_code == 1 and "Error: cannot load tokenizer" in result.stderr
+    result = run("sample", pool, "--graph", tiny_graph, *budget, "--cost", "nope")
+    assert result.exit_code == 1
+    assert "pool.jsonl:1: field 'nope': the cost must be a number > 0" in result.stderr
