@@ -105,13 +105,19 @@ def dense_full_scan(u_dense: np.ndarray, k: int, phi: PowPhi) -> list[int]:
     return out
 
 
-def timed_cli(args: list[str]) -> tuple[float, float, float]:
-    """(wall seconds, peak RSS MiB, CPU seconds user+sys) of one `mig` run (/usr/bin/time -v)."""
-    mig = str(Path(sys.executable).with_name("mig"))
+def timed_cli(args: list[str], source: str | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MiB, CPU seconds user+sys) of one `mig` run (/usr/bin/time -v).
+
+    `source`: a folder holding another `mig_cli` package to run instead (a baseline).
+    """
+    command = [str(Path(sys.executable).with_name("mig"))]
     env = {**os.environ, "MIG_NO_PROGRESS": "1"}
+    if source:
+        command = [sys.executable, "-m", "mig_cli"]
+        env["PYTHONPATH"] = source
     start = time.perf_counter()
     proc = subprocess.run(
-        ["/usr/bin/time", "-v", mig, *args], capture_output=True, text=True, env=env
+        ["/usr/bin/time", "-v", *command, *args], capture_output=True, text=True, env=env
     )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
@@ -252,37 +258,50 @@ def end_to_end_section(args, graph: LabelGraph, tmp: Path, n_full: int, k_full: 
     write_graph(graph, str(tmp / "graph"))
     expected = table.column("id").take(select(ann, k_full, graph=graph).rows).to_pylist()
     rows = []
+    versions = [("this version", None)]
+    if args.baseline:
+        versions.append((f"baseline ({args.baseline_name})", args.baseline))
     for name in ("parquet", "jsonl"):
         cli = ["sample", str(tmp / f"pool.{name}"), "-k", str(k_full), "--graph"]
         cli += [str(tmp / "graph"), "-o", str(tmp / f"subset.{name}")]
-        timed_cli(cli)  # warm-up: numba's on-disk cache, page cache
-        runs = [timed_cli(cli) for _ in range(args.repeats)]
-        if name == "parquet":
-            got = pq.read_table(tmp / "subset.parquet").column("id").to_pylist()
-        else:
-            data = (tmp / "subset.jsonl").read_bytes()
-            got = [orjson.loads(x)["id"] for x in data.splitlines() if x]
-        walls, rss, cpu = [r[0] for r in runs], [r[1] for r in runs], [r[2] for r in runs]
-        print(f"{name}: {statistics.median(walls):.2f}s wall, {statistics.median(cpu):.2f}s CPU")
-        same = "yes" if got == expected else "NO"
-        all_walls = ", ".join(f"{w:.2f}" for w in walls)
-        rows.append(
-            f"| {name} | {statistics.median(walls):.2f} s | {all_walls} "
-            f"| {statistics.median(cpu):.2f} s | {max(rss):,.0f} MiB | {same} |"
-        )
+        runs: dict[str, list] = {label: [] for label, _ in versions}
+        same: dict[str, str] = {}
+        for rep in range(args.repeats + 1):  # interleaved; the first round is a warm-up
+            for label, source in versions:
+                result = timed_cli(cli, source)
+                if rep:
+                    runs[label].append(result)
+                if name == "parquet":
+                    got = pq.read_table(tmp / "subset.parquet").column("id").to_pylist()
+                else:
+                    data = (tmp / "subset.jsonl").read_bytes()
+                    got = [orjson.loads(x)["id"] for x in data.splitlines() if x]
+                same[label] = "yes" if got == expected else "NO"
+        for label, _ in versions:
+            walls = [r[0] for r in runs[label]]
+            rss = [r[1] for r in runs[label]]
+            cpu = [r[2] for r in runs[label]]
+            print(f"{name} {label}: {statistics.median(walls):.2f}s, {statistics.median(cpu):.2f}s")
+            all_walls = ", ".join(f"{w:.2f}" for w in walls)
+            rows.append(
+                f"| {name} | {label} | {statistics.median(walls):.2f} s | {all_walls} "
+                f"| {statistics.median(cpu):.2f} s | {max(rss):,.0f} MiB | {same[label]} |"
+            )
     return [
         "## 1. `mig sample` end to end (read, select, write the subset)\n",
+        f"Command: `python scripts/bench_sample.py {' '.join(sys.argv[1:])}`.\n",
         f"Pool {n_full:,} records, {M:,} labels, graph {graph.num_edges:,} edges, "
         f"k = {k_full:,}; the same pool as Parquet (only labels, score and id are read; labels "
         "as dictionary codes) and as JSONL (one pass keeps labels, scores, ids and line "
         "offsets; the chosen lines are then copied from the file); median of "
-        f"{args.repeats} runs after a warm-up; 'same picks': the subset's ids equal the API's "
+        f"{args.repeats} interleaved runs after a warm-up round; 'same picks': the subset's ids "
+        "equal the API's "
         f"`select` on the same annotations. Load average during the run: {load_average()} on "
         f"{os.cpu_count()} cores (other jobs share the machine: CPU time is the steadier "
         "figure).\n",
-        "| input | wall (median) | wall (runs) | CPU user+sys (median) | peak RSS (max) "
+        "| input | code | wall (median) | wall (runs) | CPU user+sys (median) | peak RSS (max) "
         "| same picks |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
         *rows,
         "",
     ]
@@ -312,6 +331,10 @@ def main() -> None:
         choices=["end-to-end", "memory"],
         help="run one section and replace only its block in --out",
     )
+    parser.add_argument(
+        "--baseline", help="folder holding an older mig_cli package to run side by side"
+    )
+    parser.add_argument("--baseline-name", default="baseline", help="how to name it")
     parser.add_argument("--text-pool", type=int, default=2_000_000, help="records (memory)")
     parser.add_argument("--text-k", type=int, default=50_000, help="k (memory)")
     parser.add_argument(

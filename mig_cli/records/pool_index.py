@@ -198,6 +198,7 @@ class PoolIndex:
         self._ids: pa.Array | None = None
         self._table: pa.Table | None = None  # parquet: the columns read; pool: everything
         self._table_is_whole = False
+        self._file_schema: pa.Schema | None = None  # Parquet: set when every column was read
         self._pool: Pool | None = None
         self._extra: dict[str, list] = {}
 
@@ -331,6 +332,10 @@ class PoolIndex:
     def _arrow_rows(self, rows: np.ndarray) -> pa.Table:
         if self._table_is_whole and self._table is not None:
             return self._table.take(pa.array(rows))
+        if self._file_schema is not None and self._table is not None:
+            # every column was read (labels as dictionary codes): take, then the file's types
+            schema = self._file_schema
+            return self._table.take(pa.array(rows)).select(schema.names).cast(schema)
         assert self.path is not None
         order = np.unique(rows)
         pieces = []
@@ -591,6 +596,8 @@ def _index_parquet(index: PoolIndex, wanted: Wanted) -> None:
         raise DataError(f"cannot read Parquet: {exc}", source=index.path) from None
     index._table = table
     index._table_is_whole = set(columns) == set(names) and read_dictionary is None
+    if set(columns) == set(names) and not index._table_is_whole:
+        index._file_schema = pf.schema_arrow
     _index_pool(index, Pool(index.source, table=table), wanted)
     if not index._table_is_whole:
         index._pool = None

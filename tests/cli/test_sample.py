@@ -465,7 +465,13 @@ def test_non_finite_edge_threshold_is_a_usage_error(tiny_pool, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "flag,value", [("--edge-threshold", "0.5"), ("--max-nodes", "3"), ("--graph-min-count", "2")]
+    "flag,value",
+    [
+        ("--edge-threshold", "0.5"),
+        ("--max-nodes", "3"),
+        ("--graph-min-count", "2"),
+        ("--model", "x"),
+    ],
 )
 def test_graph_building_options_with_graph_are_usage_errors(tiny_pool, tiny_graph, flag, value):
     result = run("sample", tiny_pool, "-k", "3", "--graph", tiny_graph, flag, value)
@@ -591,3 +597,15 @@ def test_no_annotate_keeps_the_refusal_and_random_needs_nothing(tmp_path):
     assert result.exit_code == 0, result.output
     assert len(out.read_text().splitlines()) == 3
     assert sorted(p.name for p in pool.parent.iterdir()) == ["raw.jsonl"]
+
+
+def test_stats_information_stays_finite_for_huge_scores(tiny_pool, tiny_graph, tmp_path):
+    records = [json.loads(x) for x in tiny_pool.read_text().splitlines()]
+    huge = write_pool(
+        tmp_path / "huge.jsonl", [{**r, "score": r["score"] * 2.0**1000} for r in records]
+    )
+    result = run("stats", tiny_pool, huge, "--graph", tiny_graph, "--json")
+    assert result.exit_code == 0, result.output
+    small, big = (x["information"] for x in json.loads(result.stdout)["inputs"])
+    # pow phi, b = 0.8: I(D) scales by 2^(1000 b) up to a's share (1e-6 against scores >= 1)
+    assert math.isfinite(big) and big == pytest.approx(small * 2.0**800, rel=1e-4)

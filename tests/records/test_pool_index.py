@@ -167,3 +167,13 @@ def test_index_is_a_key_source_for_matching(tmp_path):
     pq.write_table(pa.Table.from_pylist(recs), tmp_path / "pool.parquet")
     with index_pool(str(tmp_path / "pool.parquet")) as index:
         assert match_rows(index, RecordsKeys(given, None)).rows.tolist() == [3, 8]
+
+
+def test_parquet_with_only_the_needed_columns_keeps_the_file_types(tmp_path):
+    recs = [{k: r[k] for k in ("id", "labels", "score")} for r in records()]
+    path = tmp_path / "pool.parquet"
+    pq.write_table(pa.Table.from_pylist(recs), path)
+    with index_pool(str(path)) as index:
+        sub = index.subset_pool([5, 1])
+        assert sub.table.schema == pq.read_schema(path)
+        assert sub.table.to_pylist() == [recs[5], recs[1]]
