@@ -117,7 +117,11 @@ def timed_cli(args: list[str], source: str | None = None) -> tuple[float, float,
         env["PYTHONPATH"] = source
     start = time.perf_counter()
     proc = subprocess.run(
-        ["/usr/bin/time", "-v", *command, *args], capture_output=True, text=True, env=env
+        ["/usr/bin/time", "-v", *command, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=source or None,  # `python -m` puts the working folder first on sys.path
     )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
@@ -218,7 +222,7 @@ def memory_section(args, graph_dir: Path, tmp: Path) -> list[str]:
     rss_limit = 1.25 * brss + 300
     size = {name: os.path.getsize(p) / 2**20 for name, p in (("bare", bare), ("chat", chat))}
     out = [
-        "## 4. `mig sample` memory is bounded by the labels, not the text\n",
+        "## 1b. `mig sample` memory is bounded by the labels, not the text\n",
         f"Command: `python scripts/bench_sample.py --only memory --repeats {args.repeats}`. "
         f"The same {n:,}-record annotated JSONL pool twice, with ~1 KB of chat text per record "
         f"({size['chat']:,.0f} MiB) and without text ({size['bare']:,.0f} MiB); `mig sample "

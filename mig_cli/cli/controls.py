@@ -25,6 +25,7 @@ from ..records.formats import read_pool
 from ..records.manifest import manifest_path, read_manifest
 from ..records.pool import Pool
 from .common import parse_k, progress
+from .options import finite
 
 K_OPTION = typer.Option(
     None,
@@ -33,7 +34,9 @@ K_OPTION = typer.Option(
     "(5000,10000,50000) write each nested prefix (subset.k5000.jsonl, ...) from one run. "
     "Optional with --budget-tokens.",
 )
-MIN_SCORE = typer.Option(None, "--min-score", help="Never pick records scored below this.")
+MIN_SCORE = typer.Option(
+    None, "--min-score", callback=finite, help="Never pick records scored below this."
+)
 EXCLUDE = typer.Option(
     None, "--exclude", help="Records never to pick (a pool file; matched by content like --given)."
 )

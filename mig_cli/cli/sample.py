@@ -235,27 +235,30 @@ def sample_cmd(
             param_hint="'-k'",
         )
     with err_console.status(f"selecting {what} of {len(data):,} records ({method.value})"):
-        selection = select(
-            ann,
-            count,
-            graph=graph,
-            method=method.value,
-            phi=phi_fn,
-            gain=gain.value,
-            prop_weight=prop_weight,
-            norm=norm,
-            seed=seed,
-            given=given_ann,
-            exclude=exclude_mask,
-            include=include_rows,
-            min_score=min_score,
-            cost=costs,
-            budget=budget_tokens,
-            quota=quota_values(data, spec.field) if spec.field else None,
-            max_share=spec.max_share,
-            min_count=spec.min_count,
-            quota_field=spec.field or "group",
-        )
+        try:
+            selection = select(
+                ann,
+                count,
+                graph=graph,
+                method=method.value,
+                phi=phi_fn,
+                gain=gain.value,
+                prop_weight=prop_weight,
+                norm=norm,
+                seed=seed,
+                given=given_ann,
+                exclude=exclude_mask,
+                include=include_rows,
+                min_score=min_score,
+                cost=costs,
+                budget=budget_tokens,
+                quota=quota_values(data, spec.field) if spec.field else None,
+                max_share=spec.max_share,
+                min_count=spec.min_count,
+                quota_field=spec.field or "group",
+            )
+        except ValueError as exc:  # options the sampler cannot use together (core checks)
+            raise typer.BadParameter(str(exc)) from None
     run = SampleRun(data, ann, graph, selection, phi_fn, prop_weight, norm, given_ann, costs)
     written = write_subsets(
         run,

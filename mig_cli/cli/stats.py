@@ -77,10 +77,13 @@ def stats_cmd(
             union.update(dict.fromkeys(ann.labels.vocabulary()[0]))
         graph = graph_without_edges(sorted(union))
         graph_note = f"none: {graph.num_nodes:,} labels as independent nodes"
-    results = [
-        (path, pool_stats(ann, graph, phi=phi_fn, prop_weight=prop_weight, norm=norm, top=top))
-        for path, ann in inputs
-    ]
+    try:
+        results = [
+            (path, pool_stats(ann, graph, phi=phi_fn, prop_weight=prop_weight, norm=norm, top=top))
+            for path, ann in inputs
+        ]
+    except ValueError as exc:  # options the sampler's arithmetic cannot use (core checks)
+        raise typer.BadParameter(str(exc)) from None
     if as_json:
         payload = {
             "graph": graph_dir,

@@ -4,20 +4,22 @@
 `annotations` does) and, for JSONL, each line's byte offset, length and line number. Memory is
 bounded by the labels, not by the text: a 1 KB chat record costs the same as an empty one. The
 selected rows are then copied from the source in a second pass (`subset_pool`): JSONL lines byte
-for byte (`os.pread` at the recorded offsets; a gzip file is streamed again), Parquet rows by
-streaming the file's batches and keeping the chosen rows.
+for byte (`os.pread` at the recorded offsets; a gzip file is streamed again), Parquet rows from
+the columns already read when they are all the columns, else by streaming the file's batches.
 
+Inputs are opened through `formats.open_input` (the one reader path): stdin, pipes and FIFOs
+are spooled to a temporary file (removed at exit), gzip and Parquet are recognised by content.
 Kinds of source:
-- `jsonl`: a plain JSONL file; stdin is first spooled to a temporary file (deleted on `close`).
-- `jsonl.gz`: gzip-compressed JSONL (offsets are in the uncompressed stream; the second pass
-  decompresses again).
-- `parquet`: only the columns holding labels, score and id are read (labels as dictionary codes);
-  the second pass streams the file.
-- `pool`: anything else (`datasets` folders, Hub names, a `.json` file holding one array) is read
+- `jsonl` / `jsonl.gz`: JSONL, plain or compressed (offsets are in the uncompressed stream; a
+  compressed file is decompressed again for the second pass);
+- `parquet`: only the columns holding labels, score, id (and quota fields) are read, labels as
+  dictionary codes;
+- `pool`: anything else (`datasets` folders, Hub names, a file holding one JSON array) is read
   whole with `formats.read_pool`, as the other commands read it.
 
-Line splitting follows `formats.parse_jsonl`: `\\n`, `\\r\\n` and `\\r` end a line, blank lines are
-skipped but counted, a UTF-8 byte order mark before the first line is ignored.
+Lines are split as `formats` splits them: LF, CRLF or a lone CR end a line, blank lines are
+skipped but counted, a UTF-8 byte order mark is skipped; a copied line ends as `formats.as_line`
+makes it end.
 """
 
 from __future__ import annotations

@@ -138,8 +138,22 @@ def mig_vectors(
     if scale is None:
         scale = scale_for((annotations.scores, np.diff(indptr)))
     v = _vectors(indptr, ids, annotations.scores, graph, norm, scale)
-    p = propagation_matrix(graph.weight_matrix(), prop_weight)
+    p = _propagation(graph, prop_weight)
     return MigModel(propagate(v, p), p, np.diff(indptr) > 0, scale)
+
+
+def _propagation(graph: LabelGraph, prop_weight: float) -> sp.csr_matrix:
+    """P of design.md step 2; ValueError when alpha times a column of W overflows float64."""
+    weights = graph.weight_matrix()
+    if weights.nnz and prop_weight > 0:
+        with np.errstate(over="ignore"):
+            largest = prop_weight * float(np.asarray(abs(weights).sum(axis=0)).max())
+        if not math.isfinite(largest) or largest > 1e300:
+            raise ValueError(
+                f"prop_weight {prop_weight:g} is too large for this graph: a column of "
+                "1 + alpha W would overflow float64"
+            )
+    return propagation_matrix(weights, prop_weight)
 
 
 def _check_prop_weight(prop_weight: float) -> None:
@@ -240,7 +254,7 @@ def select(
     labelled = np.diff(indptr) > 0
     cov = coverage(annotations, method, graph=graph, on_graph=labelled, exclude=mask)
     refuse_without_information(cov)
-    p = propagation_matrix(graph.weight_matrix(), prop_weight)
+    p = _propagation(graph, prop_weight)
     u = propagate(_vectors(indptr, ids, annotations.scores, graph, norm, scale), p)
     start = None
     if given_enc is not None:
@@ -311,7 +325,7 @@ def encoded_state(
     indptr, ids = annotations.labels.encode(graph.labels)
     v = _vectors(indptr, ids, annotations.scores, graph, norm, scale or Scale())
     if p is None:
-        p = propagation_matrix(graph.weight_matrix(), prop_weight)
+        p = _propagation(graph, prop_weight)
     total = np.asarray(v.sum(axis=0)).ravel()
     return ids, np.asarray(p.T @ total).ravel()
 

@@ -609,3 +609,33 @@ def test_stats_information_stays_finite_for_huge_scores(tiny_pool, tiny_graph, t
     small, big = (x["information"] for x in json.loads(result.stdout)["inputs"])
     # pow phi, b = 0.8: I(D) scales by 2^(1000 b) up to a's share (1e-6 against scores >= 1)
     assert math.isfinite(big) and big == pytest.approx(small * 2.0**800, rel=1e-4)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_min_score_is_a_usage_error(tiny_pool, tmp_path, value):
+    out = tmp_path / "s.jsonl"
+    result = run(
+        "sample", tiny_pool, "-k", "3", "--method", "random", "--min-score", value, "-o", out
+    )
+    assert result.exit_code == 2 and "--min-score" in result.output and not out.exists()
+    assert "Traceback" not in result.output
+
+
+def test_prop_weight_that_overflows_the_propagation_is_a_usage_error(
+    tiny_pool, tiny_graph, tmp_path
+):
+    out = tmp_path / "s.jsonl"
+    result = run(
+        "sample", tiny_pool, "-k", "3", "--graph", tiny_graph, "-o", out, "--prop-weight", "1e308"
+    )
+    assert result.exit_code == 2 and "too large for this graph" in result.output
+    assert not out.exists() and "Traceback" not in result.output
+    result = run("stats", tiny_pool, "--graph", tiny_graph, "--prop-weight", "1e308")
+    assert result.exit_code == 2 and "too large for this graph" in result.output
+    # large but representable: accepted, and the picks are those of the plain rule
+    result = run(
+        "sample", tiny_pool, "-k", "3", "--graph", tiny_graph, "-o", out, "--prop-weight", "1e200"
+    )
+    assert result.exit_code == 0, result.output
+    rows = expected_rows(tiny_pool, tiny_graph, 3, prop_weight=1e200)
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [f"r{r}" for r in rows]
