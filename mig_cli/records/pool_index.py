@@ -203,6 +203,7 @@ class PoolIndex:
         self._file_schema: pa.Schema | None = None  # Parquet: set when every column was read
         self._pool: Pool | None = None
         self._extra: dict[str, list] = {}
+        self.id_field = "id"
 
     # ---------------------------------------------------------------- basics
     def __len__(self) -> int:
@@ -242,7 +243,10 @@ class PoolIndex:
             return self._pool.values(path)
         raise KeyError(f"{path} was not read into the pool index")
 
-    def top_column(self, name: str) -> None:
+    def top_column(self, name: str) -> pa.ChunkedArray | None:
+        """The ids as an Arrow column (as strings), like `Pool.top_column` for Arrow pools."""
+        if name == self.id_field and self._ids is not None:
+            return pa.chunked_array([self._ids])
         return None
 
     def whole_pool(self) -> Pool:
@@ -454,6 +458,7 @@ def index_pool(path: str | InputFile, wanted: Wanted | None = None) -> PoolIndex
         index = PoolIndex(info, "parquet")
     else:
         index = PoolIndex(info, "pool")
+    index.id_field = wanted.id_field
     with gc_paused():
         if index.kind in ("jsonl", "jsonl.gz"):
             _index_jsonl(index, wanted)
