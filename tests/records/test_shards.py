@@ -101,3 +101,27 @@ def test_empty_folders_are_not_parquet_pools(tmp_path):
     assert is_parquet_folder(str(folder))
     with pytest.raises(DataError, match="no .parquet files"):
         parquet_folder_files(str(tmp_path))
+
+
+def test_sample_and_stats_read_a_folder_of_shards(tiny_pool, tiny_graph, tmp_path):
+    from typer.testing import CliRunner
+
+    from mig_cli.cli.app import app
+
+    records = [json.loads(x) for x in tiny_pool.read_text().splitlines()]
+    folder = tmp_path / "annotated"
+    folder.mkdir()
+    pq.write_table(pa.Table.from_pylist(records[:12]), folder / "part-00000.parquet")
+    pq.write_table(pa.Table.from_pylist(records[12:]), folder / "part-00001.parquet")
+    runner = CliRunner()
+    picks = {}
+    for name, pool in (("jsonl", tiny_pool), ("folder", folder)):
+        out = tmp_path / f"{name}.jsonl"
+        args = ["sample", str(pool), "-k", "6", "--graph", str(tiny_graph), "-o", str(out)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        picks[name] = [json.loads(x)["id"] for x in out.read_text().splitlines()]
+    assert picks["folder"] == picks["jsonl"] and len(picks["folder"]) == 6
+    stats = runner.invoke(app, ["stats", str(folder), "--graph", str(tiny_graph)])
+    assert stats.exit_code == 0, stats.output
+    assert "30" in stats.output
