@@ -115,25 +115,30 @@ def _run(info, output, annotator, batch_size, strict, restart, on_rows, on_start
     results: dict[int, dict] = dict(done)
     rows_seen = unusable = 0
     first_problems: list[tuple[int, str]] = []
-    for index, batch in _batches(iter_rows(info), batch_size):
-        rows_seen += len(batch)
-        if index in results:
-            report.resumed_rows += len(batch)
-            entry = results[index]
-        else:
-            entry = _annotate_batch(index, batch, annotator, strict, info.source)
-            if checkpoint is not None:
-                checkpoint.add(index, entry["values"], entry["skipped"])
-            results[index] = entry
-        reasons = {int(row): reason for row, reason in entry["skipped"]}
-        for raw in batch:
-            problem = raw.error if raw.record is None else reasons.get(raw.row)
-            if problem is not None:
-                unusable += 1
-                if len(first_problems) < 3:
-                    first_problems.append((raw.line, problem))
-        if on_rows:
-            on_rows(len(batch))
+    try:
+        for index, batch in _batches(iter_rows(info), batch_size):
+            rows_seen += len(batch)
+            if index in results:
+                report.resumed_rows += len(batch)
+                entry = results[index]
+            else:
+                entry = _annotate_batch(index, batch, annotator, strict, info.source)
+                if checkpoint is not None:
+                    checkpoint.add(index, entry["values"], entry["skipped"])
+                results[index] = entry
+            reasons = {int(row): reason for row, reason in entry["skipped"]}
+            for raw in batch:
+                problem = raw.error if raw.record is None else reasons.get(raw.row)
+                if problem is not None:
+                    unusable += 1
+                    if len(first_problems) < 3:
+                        first_problems.append((raw.line, problem))
+            if on_rows:
+                on_rows(len(batch))
+    except BaseException:
+        if checkpoint is not None and not checkpoint.batches:
+            checkpoint.remove()  # nothing finished: leave no checkpoint behind
+        raise
     if not rows_seen:
         if checkpoint is not None:
             checkpoint.remove()

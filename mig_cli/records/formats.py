@@ -268,6 +268,23 @@ def _position(data: bytes, exc: ValueError) -> str:
     return str(exc)
 
 
+_SINGLE_OBJECT = (
+    "holds one JSON object spread over several lines, not one record per line (JSONL) "
+    "or a JSON array of records"
+)
+
+
+def check_single_object(info: InputFile) -> None:
+    """DataError when a text input whose first line is broken is one multi-line object."""
+    assert info.path is not None
+    if info.path.stat().st_size > 256 * 1024 * 1024:
+        return
+    data = read_all(info)
+    with contextlib.suppress(ValueError):
+        if isinstance(load_record(data), dict) and b"\n" in data.strip():
+            raise DataError(_SINGLE_OBJECT, source=info.source)
+
+
 def parse_jsonl(data: bytes, source: str) -> Pool:
     """Split JSONL bytes (or a JSON array) into records; JSONL lines are kept byte for byte."""
     if data.startswith(BOM):
@@ -317,6 +334,10 @@ def _parse_jsonl(data: bytes, source: str) -> Pool:
         if type(record) is not dict:
             record, error = parse_line(line)
             if error is not None:
+                if not records and line.lstrip().startswith(b"{"):
+                    with contextlib.suppress(ValueError):
+                        if isinstance(load_record(data), dict):
+                            raise DataError(_SINGLE_OBJECT, source=source) from None
                 raise DataError(error, source=source, line=number)
         kept.append(line if line.endswith(b"\n") else as_line(line))
         records.append(record)  # type: ignore[arg-type]

@@ -49,6 +49,8 @@ def _plain(reason: str) -> str:
         return "a string holds a lone surrogate escape (not Unicode text)"
     if "depth limit" in reason or "recursion" in reason:
         return "nested deeper than the parser allows"
+    if "not valid UTF-8" in reason:
+        return "not UTF-8 text"
     return reason
 
 

@@ -16,6 +16,7 @@ from ..errors import DataError
 from .formats import (
     _GZIP_ERRORS,
     InputFile,
+    check_single_object,
     gzip_error,
     iter_lines,
     open_bytes,
@@ -108,6 +109,8 @@ def iter_rows(path: str | InputFile) -> Iterator[RawRow]:
             if not line.strip():
                 continue
             record, error = parse_line(line)
+            if row == 0 and error is not None and line.lstrip().startswith(b"{"):
+                check_single_object(info)
             yield RawRow(row, number, record, error)
             row += 1
 

@@ -211,6 +211,16 @@ def commands(pool: Path, out: Path, graph: Path) -> dict[str, Probe]:
         ),
         "stats": Probe("stats", ["stats", p], []),
         "graph-sweep": Probe("graph-sweep", ["graph", "sweep", p], []),
+        "report": Probe(
+            "report",
+            ["report", p, str(graph.parent / "good.jsonl"), "-o", str(out / "r.html")],
+            [out / "r.html"],
+        ),
+        "report-subset": Probe(
+            "report-subset",
+            ["report", str(graph.parent / "good.jsonl"), p, "-o", str(out / "r.html")],
+            [out / "r.html"],
+        ),
     }
 
 
@@ -308,6 +318,13 @@ def option_probes(root: Path, out: Path, graph: Path) -> dict[str, Probe]:
             [out / "f.jsonl"],
         ),
         "graph-is-a-file": Probe("graph-is-a-file", ["stats", good, "--graph", good], []),
+        "graph-summary-corrupt": Probe(
+            "graph-summary-corrupt", ["graph", "summary", str(root / "broken-graph")], []
+        ),
+        "graph-summary-missing": Probe(
+            "graph-summary-missing", ["graph", "summary", str(root / "no-graph")], []
+        ),
+        "report-into-input": Probe("report-into-input", ["report", good, "-o", good], []),
         "output-csv": Probe(
             "output-csv", ["score", good, "-o", str(out / "g.csv")], [out / "g.csv"]
         ),
@@ -384,12 +401,19 @@ POOL_NAMES = [
     "missing-file", "dev-null",
 ]  # fmt: skip
 COMMANDS = ["tag", "score", "score-parquet", "build-graph", "sample", "sample-given", "stats",
-            "graph-sweep"]  # fmt: skip
+            "graph-sweep", "report", "report-subset"]  # fmt: skip
 # Inputs that are broken for some commands only (for the others they are a valid pool):
 # an empty --given continues from nothing; a huge integer is a fine label-carrying record
 # until it is used as a score.
 ONLY = {
-    "int-10e400-score.jsonl": {"score-parquet", "sample", "sample-given", "stats"},
+    "int-10e400-score.jsonl": {
+        "score-parquet",
+        "sample",
+        "sample-given",
+        "stats",
+        "report",
+        "report-subset",
+    },
 }
 NOT_FOR = {
     name: {"sample-given"}
@@ -407,7 +431,8 @@ OPTIONS = [
     "config-missing", "vocab-folder", "seed-negative", "output-under-a-file",
     "score-output-under-a-file", "graph-output-is-a-file", "ranking-under-a-file",
     "cache-under-a-file", "graph-missing", "graph-corrupt", "graph-is-a-file", "output-csv",
-    "output-no-extension", "export-into-graph",
+    "output-no-extension", "export-into-graph", "graph-summary-corrupt", "graph-summary-missing",
+    "report-into-input",
 ]  # fmt: skip
 
 
