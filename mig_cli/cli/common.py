@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +40,11 @@ def reports_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with _terminate_cleanly():
+                return fn(*args, **kwargs)
+        except Terminated:
+            err_console.print("Terminated; no output was written.")
+            raise typer.Exit(143) from None
         except MigError as exc:
             sys.stderr.write(f"Error: {exc}\n")
             raise typer.Exit(exc.exit_code) from None
@@ -49,6 +56,26 @@ def reports_errors(fn: Callable) -> Callable:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that temporary files are removed on the way out."""
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def os_error_text(exc: OSError) -> str:

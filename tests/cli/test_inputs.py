@@ -410,7 +410,9 @@ def test_an_unwritable_output_folder_is_refused_before_any_work(annotated, tmp_p
         locked.chmod(0o755)
 
 
-def test_temp_files_of_a_killed_write_are_removed_by_the_next_run(tmp_path):
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_temp_files_of_a_killed_write_never_stay(tmp_path, how):
+    """kill -9 leaves a temp file that the next run removes; SIGTERM removes it on the way out."""
     import signal
     import time
 
@@ -418,17 +420,24 @@ def test_temp_files_of_a_killed_write_are_removed_by_the_next_run(tmp_path):
     pool = write(tmp_path / "p.jsonl", rows)
     out = tmp_path / "o" / "s.jsonl.gz"
     out.parent.mkdir()
-    child = subprocess.Popen([*MIG, "score", str(pool), "-o", str(out)], env=ENV)
+    child = subprocess.Popen(
+        [*MIG, "score", str(pool), "-o", str(out)], env=ENV, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 120
     temps: list[Path] = []
     while time.monotonic() < deadline and not temps and child.poll() is None:
         temps = list(out.parent.glob(".s.jsonl.gz.*.tmp"))
         time.sleep(0.005)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    child.send_signal(getattr(signal, how))
+    _, err = child.communicate(timeout=60)
     if not temps:
         pytest.skip("the write finished before it could be killed")
-    assert all(t.exists() for t in temps) and not out.exists()
+    assert not out.exists()
+    if how == "SIGTERM":
+        assert child.returncode == 143 and "Terminated" in err and "Traceback" not in err
+        assert not any(t.exists() for t in temps)
+    else:
+        assert all(t.exists() for t in temps)
     done = subprocess.run([*MIG, "score", str(pool), "-o", str(out)], env=ENV, timeout=300)
     assert done.returncode == 0
     assert sorted(p.name for p in out.parent.iterdir()) == ["s.jsonl.gz"]
