@@ -23,6 +23,7 @@ import argparse
 import os
 import platform
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -293,7 +294,7 @@ def end_to_end_section(args, graph: LabelGraph, tmp: Path, n_full: int, k_full: 
             )
     return [
         "## 1. `mig sample` end to end (read, select, write the subset)\n",
-        f"Command: `python scripts/bench_sample.py {' '.join(sys.argv[1:])}`.\n",
+        f"Command: `python scripts/bench_sample.py {shlex.join(sys.argv[1:])}`.\n",
         f"Pool {n_full:,} records, {M:,} labels, graph {graph.num_edges:,} edges, "
         f"k = {k_full:,}; the same pool as Parquet (only labels, score and id are read; labels "
         "as dictionary codes) and as JSONL (one pass keeps labels, scores, ids and line "
