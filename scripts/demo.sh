@@ -11,7 +11,7 @@ $MIG tag data/sample-pool.jsonl -o "$OUT/tagged.jsonl"
 echo "== 2/5 score (log-length of the answers)"
 $MIG score "$OUT/tagged.jsonl" -o "$OUT/annotated.jsonl"
 echo "== 3/5 build-graph"
-$MIG build-graph "$OUT/annotated.jsonl" -o "$OUT/graph" --edge-threshold 0.8
+$MIG build-graph "$OUT/annotated.jsonl" -o "$OUT/graph"
 echo "== 4/5 sample 10% with MIG, and two baselines"
 $MIG sample "$OUT/annotated.jsonl" -k 10% --graph "$OUT/graph" -o "$OUT/subset-mig.jsonl" \
     --ranking "$OUT/ranking-mig.csv"

@@ -13,7 +13,7 @@ from ..records.embedding_cache import EmbeddingCache
 from ..records.graph_files import GRAPH_FILES, write_graph
 from ..records.label_graph import LabelGraph
 from ..records.writers import check_folder_target
-from ..selection.graph import build_graph
+from ..selection.graph import build_graph, calibrated_threshold, graph_summary, sparse_warning
 from .common import (
     cached_embed,
     check_outputs,
@@ -42,6 +42,43 @@ def _embed_fn(model: str | None, cache_dir: str | None, what: str = "embedding l
     return cached_embed(embedder, EmbeddingCache(cache_dir), what), embedder
 
 
+def edge_threshold_of(value, model_name: str) -> float | str:
+    """--edge-threshold as given (a number or 'auto'), or the model's calibrated default."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        found = calibrated_threshold(model_name)
+        return "auto" if found is None else found
+    text = str(value).strip().lower()
+    if text == "auto":
+        return "auto"
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not -1.0 <= number <= 1.0:
+        raise typer.BadParameter(
+            f"expected a cosine in [-1, 1] or 'auto', got '{value}'",
+            param_hint="'--edge-threshold'",
+        )
+    return number
+
+
+def describe_graph(graph: LabelGraph) -> str:
+    """'N nodes, E edges (mean degree D, I isolated, threshold T)' for summaries."""
+    info = graph_summary(graph)
+    threshold = graph.meta.get("edge_threshold")
+    at = f", threshold {threshold:.3g}" if isinstance(threshold, (int, float)) else ""
+    return (
+        f"{info['nodes']:,} nodes, {info['edges']:,} edges (mean degree "
+        f"{info['mean_degree']:.2f}, {info['isolated']:,} isolated{at})"
+    )
+
+
+def warn_if_sparse(graph: LabelGraph) -> None:
+    message = sparse_warning(graph)
+    if message:
+        err_console.print(f"[yellow]Warning:[/] {message}")
+
+
 def graph_for(
     labels: LabelColumn,
     *,
@@ -57,7 +94,7 @@ def graph_for(
     graph = build_graph(
         labels,
         embed,
-        edge_threshold=edge_threshold,
+        edge_threshold=edge_threshold_of(edge_threshold, embedder.name),
         max_nodes=max_nodes,
         min_count=min_count,
         meta={
@@ -78,15 +115,21 @@ def build_graph_cmd(
     preset: Preset = PRESET,
     max_nodes: int = MAX_NODES,
     min_count: int = MIN_COUNT,
-    edge_threshold: float = EDGE_THRESHOLD,
+    edge_threshold: str = EDGE_THRESHOLD,
     model: str = MODEL,
     cache_dir: str = CACHE_DIR,
     config: str = config_option(),
 ) -> None:
     """Build the label graph: nodes = labels, edges where label embeddings are close.
 
+    The default threshold is calibrated for the embedding model (0.65 for the bundled
+    MiniLM; 'auto' for other models: the 70th percentile of the labels' nearest-neighbour
+    cosines). The paper's 0.9 suits its own label embeddings (configs/paper.toml).
+
     \b
-    Example:
+    Examples:
+      mig build-graph pool.jsonl -o graph/
+      mig build-graph pool.jsonl -o graph/ --edge-threshold auto
       mig build-graph pool.jsonl -o graph/ --max-nodes 4531 --edge-threshold 0.9
     """
     started = time.perf_counter()
@@ -105,9 +148,7 @@ def build_graph_cmd(
         source=data.source,
     )
     write_graph(graph, output)
-    degrees = graph.degrees()
     err_console.print(
-        f"Wrote {output}: {graph.num_nodes:,} nodes, {graph.num_edges:,} edges "
-        f"(mean degree {degrees.mean() if len(degrees) else 0:.2f}, "
-        f"{int((degrees == 0).sum()):,} isolated) in {time.perf_counter() - started:.1f}s"
+        f"Wrote {output}: {describe_graph(graph)} in {time.perf_counter() - started:.1f}s"
     )
+    warn_if_sparse(graph)

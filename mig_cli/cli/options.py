@@ -13,7 +13,6 @@ from ..records.fields import PRESETS
 from ..records.formats import read_pool
 from ..records.pool import Pool
 from ..selection.phi import make_phi
-from ..selection.selection import DEFAULT_EDGE_THRESHOLD
 from .common import err_console
 
 
@@ -63,12 +62,10 @@ def finite(value: float | None) -> float | None:
 
 
 EDGE_THRESHOLD = typer.Option(
-    DEFAULT_EDGE_THRESHOLD,
+    None,
     "--edge-threshold",
-    min=-1.0,
-    max=1.0,
-    callback=finite,
-    help="Join labels with cosine >= this.",
+    help="Join labels with cosine >= this: a number, or 'auto' (from the label similarities) "
+    "[default: calibrated for the model (0.65 for the bundled MiniLM), else auto].",
 )
 MAX_NODES = typer.Option(None, "--max-nodes", min=1, help="Keep only the N most frequent labels.")
 MIN_COUNT = typer.Option(None, "--min-count", min=1, help="Keep labels carried by >= N records.")

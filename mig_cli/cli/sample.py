@@ -13,7 +13,7 @@ from ..records.matching import RecordsKeys
 from ..records.pool_index import Wanted
 from ..records.writers import output_format, table_format, write_table
 from ..selection.selection import select
-from .build_graph import graph_for
+from .build_graph import describe_graph, graph_for, warn_if_sparse
 from .common import (
     check_outputs,
     config_option,
@@ -91,7 +91,7 @@ def sample_cmd(
     score_field: str = SCORE_FIELD,
     preset: Preset = PRESET,
     prop_weight: float = PROP_WEIGHT,
-    edge_threshold: float = EDGE_THRESHOLD,
+    edge_threshold: str = EDGE_THRESHOLD,
     max_nodes: int = MAX_NODES,
     graph_min_count: int = GRAPH_MIN_COUNT,
     model: str = MODEL,
@@ -294,7 +294,9 @@ def sample_cmd(
         gained = f"I(D) = {selection.information:,.2f}"
         if selection.start_information is not None:
             gained += f" (from {selection.start_information:,.2f})"
-        note += f", {gained}, graph {graph.num_nodes:,} nodes"
+        note += f", {gained}, graph {describe_graph(graph)}"
     report_coverage(selection.coverage, count or len(selection.rows), graph_given=bool(graph_dir))
     err_console.print(f"{note} -> {where} in {time.perf_counter() - started:.1f}s")
+    if graph is not None and method == Method.mig:
+        warn_if_sparse(graph)
     return written

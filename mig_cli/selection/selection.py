@@ -87,13 +87,19 @@ def default_graph(
     *,
     model: str | None = None,
     cache_dir: str | None = None,
-    edge_threshold: float = DEFAULT_EDGE_THRESHOLD,
+    edge_threshold: float | str | None = None,
 ) -> LabelGraph:
     """The graph `mig sample` builds without --graph: every label a node, edges at cosine >=
-    `edge_threshold` with `model` (default: the bundled MiniLM), embeddings cached on disk."""
+    `edge_threshold` with `model` (default: the bundled MiniLM), embeddings cached on disk.
+    `edge_threshold` None = the model's calibrated value (`graph.calibrated_threshold`), else
+    "auto"; `DEFAULT_EDGE_THRESHOLD` (0.9) is the paper's value for its own embeddings."""
     from ..annotate.embedding import Embedder
     from ..records.embedding_cache import EmbeddingCache
-    from .graph import build_graph
+    from .graph import build_graph, calibrated_threshold
+
+    if edge_threshold is None:
+        found = calibrated_threshold(Embedder(model).name)
+        edge_threshold = "auto" if found is None else found
 
     embedder = Embedder(model)
     cache = EmbeddingCache(cache_dir)

@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from mig_cli.records.annotations import LabelColumn
-from mig_cli.selection.graph import build_graph, select_nodes, similarity_edges
+from mig_cli.selection.graph import (
+    auto_threshold,
+    build_graph,
+    calibrated_threshold,
+    graph_summary,
+    nearest_neighbour_cosines,
+    select_nodes,
+    similarity_edges,
+    sparse_warning,
+)
 
 
 def dense_edges(emb: np.ndarray, threshold: float):
@@ -56,3 +65,87 @@ def test_build_graph_counts_records_not_repeats():
     assert graph.counts.tolist() == [3, 1, 1]
     assert graph.num_edges == 1  # x - y only
     assert graph.meta["edge_threshold"] == 0.99
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize("sample", [3, 1000])
+def test_nearest_neighbour_cosines_match_dense(sample):
+    emb = unit(np.random.default_rng(4).standard_normal((40, 6)))
+    dense = emb @ emb.T
+    np.fill_diagonal(dense, -np.inf)
+    got = nearest_neighbour_cosines(emb, sample=sample, memory_bytes=64)
+    if sample >= 40:
+        np.testing.assert_allclose(got, dense.max(axis=1), rtol=1e-6)
+    else:  # a seeded sample of rows, each against all rows
+        assert len(got) == 3 and all(np.isclose(dense.max(axis=1), g).any() for g in got)
+
+
+def test_auto_threshold_is_the_nn_quantile_clipped():
+    emb = unit(np.random.default_rng(5).standard_normal((60, 12)))
+    dense = emb @ emb.T
+    np.fill_diagonal(dense, -np.inf)
+    want = float(np.quantile(dense.max(axis=1), 0.7))
+    assert 0.5 < want < 0.95  # the data lies inside the clip range
+    assert auto_threshold(emb) == pytest.approx(want, rel=1e-6)
+    # about 30% of the labels get a neighbour at the auto threshold
+    src, _, _ = similarity_edges(emb, auto_threshold(emb))
+    assert 0.25 <= len(np.unique(src)) / 60 <= 0.4
+    orth = np.eye(4, dtype=np.float32)  # no pair is similar: clipped to the lower bound
+    assert auto_threshold(orth) == 0.5
+    assert auto_threshold(orth[:1]) == 0.95
+
+
+def test_build_graph_auto_records_the_threshold_used():
+    labels = LabelColumn.from_lists([["a", "b"], ["c"], ["d"]])
+    vecs = {"a": [1, 0, 0], "b": [0.9, 0.3, 0], "c": [0, 1, 0], "d": [0, 0, 1]}
+    graph = build_graph(
+        labels, lambda ts: unit(np.array([vecs[t] for t in ts], float)), edge_threshold="auto"
+    )
+    assert graph.meta["edge_threshold_rule"].startswith("auto")
+    assert isinstance(graph.meta["edge_threshold"], float)
+    assert graph.num_edges == 1  # a - b only: c and d are orthogonal to everything
+
+
+def test_calibrated_threshold_table():
+    assert calibrated_threshold("all-MiniLM-L6-v2") == 0.65
+    assert calibrated_threshold("sentence-transformers/all-minilm-l6-v2") == 0.65
+    assert calibrated_threshold("some/other-model") is None
+    assert calibrated_threshold(None) is None
+
+
+def test_graph_summary_and_sparse_warning():
+    labels = LabelColumn.from_lists([["x", "y"], ["z"], ["w"]])
+    same = lambda ts: unit(np.array([[1.0, 0.01 * i] for i, _ in enumerate(ts)]))  # noqa: E731
+    dense = build_graph(labels, same, edge_threshold=0.5)
+    assert graph_summary(dense) == {"nodes": 4, "edges": 6, "mean_degree": 3.0, "isolated": 0}
+    assert sparse_warning(dense) is None
+    apart = lambda ts: np.eye(len(ts), dtype=np.float32)  # noqa: E731
+    empty = build_graph(labels, apart, edge_threshold=0.5)
+    assert graph_summary(empty)["isolated"] == 4
+    assert "nearly empty" in sparse_warning(empty)
+
+
+@pytest.mark.slow
+def test_minilm_calibration_on_the_bundled_taxonomy():
+    """The table value and the auto rule agree on MiniLM, and the edges they give make sense."""
+    from mig_cli.annotate.embedding import Embedder
+    from mig_cli.annotate.taggers import load_taxonomy_domains
+
+    domains = load_taxonomy_domains()
+    tags = sorted(set(domains) | set(domains.values()))
+    emb = Embedder().encode(tags)
+    assert abs(auto_threshold(emb) - calibrated_threshold("all-MiniLM-L6-v2")) < 0.04
+    index = {t: i for i, t in enumerate(tags)}
+    sims = emb @ emb.T
+    at = calibrated_threshold("all-MiniLM-L6-v2")
+    for a, b in [
+        ("arithmetic word problem", "money word problem"),
+        ("finance", "financial analysis"),
+    ]:
+        assert sims[index[a], index[b]] >= at, (a, b)
+    assert sims[index["list comprehension"], index["reading comprehension"]] < at
+    src, _, _ = similarity_edges(emb, at)
+    assert len(src) // 2 >= len(tags) // 5  # a graph that does work, not 1 edge
