@@ -30,6 +30,8 @@ class Skipped:
 class Annotator(Protocol):
     field: str
     skip_value: Any  # written for skipped records
+    # optional `extra_field: str | None`: when set, each value is a pair [value, extra] and
+    # the extra goes to that field (e.g. `score_components`)
 
     def config(self) -> dict: ...
 
@@ -166,7 +168,11 @@ def _run(info, output, annotator, batch_size, strict, restart, on_rows, on_start
                     report.dropped.append((raw.line, raw.error or "unreadable"))
                     continue
                 record = dict(raw.record)
-                record[annotator.field] = next(values)
+                value = next(values)
+                extra = getattr(annotator, "extra_field", None)
+                if extra:  # the annotator gives [value, extra value] (e.g. score components)
+                    value, record[extra] = value
+                record[annotator.field] = value
                 out.append(record)
                 lines.append(raw.line)
                 if raw.row in reasons:

@@ -9,6 +9,9 @@ attribute `needs` naming what an item is: `"turns"` (a list of `chat.Turn`, as r
   more" baseline of instruction selection); the log keeps a handful of very long answers from
   dominating the MIG score vectors. A record without an assistant turn scores 0 and so comes
   last in MIG sampling.
+- `QualityScorer` ("quality", the default; module `quality`): six factors that see junk
+  (non-answers, unfilled placeholders, truncation, unrelated replies, repetition) and a
+  language-neutral length relative to the record's own kind.
 - `TagNumScorer` ("tagnum"): the number of distinct labels after normalisation (the InsTag
   complexity proxy: more intentions in one instruction = a more complex instruction).
 """
@@ -56,4 +59,10 @@ class TagNumScorer:
         )
 
 
-SCORERS: dict[str, type] = {"length": LengthScorer, "tagnum": TagNumScorer}
+from .quality import QualityScorer  # noqa: E402  (the default offline scorer)
+
+SCORERS: dict[str, type] = {
+    "quality": QualityScorer,
+    "length": LengthScorer,
+    "tagnum": TagNumScorer,
+}

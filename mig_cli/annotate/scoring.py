@@ -16,7 +16,58 @@ from ..records.fields import get_path
 from ..records.labels import normalize_labels
 from .engine import Skipped
 from .heuristics import LengthScorer
+from .quality import QualityScorer
 from .text import TextSource
+
+
+class QualityScoreAnnotator:
+    """The default offline score (`quality.QualityScorer`), with its components when
+    `components_field` is set (written beside the score)."""
+
+    def __init__(
+        self,
+        source: TextSource,
+        field: str,
+        *,
+        embed=None,
+        model: str | None = None,
+        labels_field: str = "labels",
+        harmful_labels: frozenset[str] = frozenset(),
+        components_field: str | None = "score_components",
+    ) -> None:
+        self.source = source
+        self.field = field
+        self.scorer = QualityScorer(embed, harmful_labels)
+        self.model = model
+        self.labels_field = labels_field
+        self.extra_field = components_field
+        self.skip_value: Any = [0.0, None] if components_field else 0.0
+
+    def config(self) -> dict:
+        return {
+            "scorer": "quality",
+            "model": self.model,
+            "labels_field": self.labels_field,
+            "components_field": self.extra_field,
+            **self.source.config(),
+        }
+
+    def annotate(self, records: Sequence[dict]) -> list[Any]:
+        turns = [self.source.turns(r) for r in records]
+        good = [i for i, t in enumerate(turns) if not isinstance(t, Skipped)]
+        labels = []
+        for i in good:
+            value = get_path(records[i], self.labels_field, None)
+            labels.append(
+                [x for x in value if isinstance(x, str)] if isinstance(value, list) else None
+            )
+        comps = self.scorer.components([turns[i] for i in good], labels) if good else []
+        out: list[Any] = list(turns)
+        for i, comp in zip(good, comps, strict=True):
+            score = round(self.scorer.combine(comp), 6)
+            shown = {k: round(v, 3) for k, v in comp.items()}
+            out[i] = [score, shown] if self.extra_field else score
+        return out
 
 
 class LengthScoreAnnotator:

@@ -315,6 +315,11 @@ def load_cues() -> list[Cue]:
     return cues
 
 
+def harmful_labels() -> frozenset[str]:
+    """Labels marking a request as harmful: the taxonomy's `safety` domain and its tags."""
+    return frozenset(t for t, d in load_taxonomy_domains().items() if d == "safety") | {"safety"}
+
+
 def taxonomy_fingerprint() -> str:
     """A short hash of the bundled taxonomy and cues, to record with tagged output."""
     digest = hashlib.sha1()

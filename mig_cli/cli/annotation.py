@@ -25,6 +25,7 @@ class TaggerName(str, Enum):
 
 
 class ScorerName(str, Enum):
+    quality = "quality"
     length = "length"
     tagnum = "tagnum"
     llm = "llm"

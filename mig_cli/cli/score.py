@@ -11,6 +11,7 @@ from ..annotate.scoring import (
     FieldScoreAnnotator,
     LengthScoreAnnotator,
     LLMScoreAnnotator,
+    QualityScoreAnnotator,
     TagNumScoreAnnotator,
 )
 from ..annotate.text import text_source
@@ -55,7 +56,13 @@ def score_cmd(
     scorer: ScorerName = typer.Option(
         None,
         "--scorer",
-        help="length, tagnum, llm or field [default: length; field with --preset].",
+        help="quality (offline default: sees junk; see README), length (log of whitespace "
+        "words), tagnum, llm or field [default: quality; field with --preset].",
+    ),
+    explain: bool = typer.Option(
+        True,
+        "--explain/--no-explain",
+        help="quality: also write each factor of the score to 'score_components'.",
     ),
     preset: str = typer.Option(
         None,
@@ -63,9 +70,16 @@ def score_cmd(
         help="'xsample': score = mean over turns of deita quality x complexity (annotation.deita).",
     ),
     from_field: str = typer.Option(None, "--from", help="Field to copy (--scorer field)."),
-    labels_field: str = typer.Option("labels", "--labels-field", help="Labels (tagnum)."),
+    labels_field: str = typer.Option(
+        "labels", "--labels-field", help="Labels (tagnum; quality reads the first as the kind)."
+    ),
     field: str = typer.Option("score", "--field", help="Field the score is written to."),
-    model: str = typer.Option(None, "--model", help="Served judge model name (llm)."),
+    model: str = typer.Option(
+        None,
+        "--model",
+        help="Served judge model name (llm), or embedding model (quality) [default: bundled "
+        "MiniLM].",
+    ),
     endpoint: Endpoint = typer.Option(
         Endpoint.chat,
         "--endpoint",
@@ -99,7 +113,8 @@ def score_cmd(
 
     \b
     Examples:
-      mig score tagged.jsonl -o annotated.jsonl                  # log-length of the answers
+      mig score tagged.jsonl -o annotated.jsonl                  # offline quality score
+      mig score tagged.jsonl -o annotated.jsonl --scorer length  # log-length of the answers
       mig score tagged.jsonl -o annotated.jsonl --scorer tagnum  # InsTag complexity proxy
       mig score tagged.jsonl -o annotated.jsonl --scorer llm --model judge \\
           --base-url http://localhost:8000/v1 --endpoint completions
@@ -145,7 +160,7 @@ def score_annotator(
     """The score annotator for these options, and its default batch size (built in each actor)."""
     if preset not in (None, "xsample"):
         raise typer.BadParameter("the only preset is 'xsample'", param_hint="'--preset'")
-    chosen = scorer or (ScorerName.field if (preset or from_field) else ScorerName.length)
+    chosen = scorer or (ScorerName.field if (preset or from_field) else ScorerName.quality)
     source = text_source(text.value, text_field, max_chars, answer_field)
     default_batch = 4096
     if chosen == ScorerName.field:
@@ -170,6 +185,21 @@ def score_annotator(
         }
         annotator = LLMScoreAnnotator(judge, source, settings, field)
         default_batch = 64
+    elif chosen == ScorerName.quality:
+        from ..annotate.embedding import Embedder
+        from ..annotate.taggers import harmful_labels
+
+        embedder = Embedder(model)
+        annotator = QualityScoreAnnotator(
+            source,
+            field,
+            embed=embedder.encode,
+            model=embedder.name,
+            labels_field=labels_field,
+            harmful_labels=harmful_labels(),
+            components_field="score_components" if explain else None,
+        )
+        default_batch = 2048
     else:
         annotator = LengthScoreAnnotator(source, field)
     return annotator, default_batch

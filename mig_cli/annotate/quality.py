@@ -1,0 +1,248 @@
+"""The offline quality score (`mig score --scorer quality`, the default): signals that see junk.
+
+A record's score is `10 x` the product of six factors in [0, 1], each computed from its last
+(instruction, reply) pair (`records.chat.turn_pairs`) and written out by name in
+`score_components` so a user sees why a record scored low:
+
+- `answer` (0 or 1): 0 for an empty reply or a non-answer: "N/A", "none", "<nooutput>", "I
+  don't know", and refusals ("I'm sorry, but I can't...", "As an AI language model, I
+  cannot...", 抱歉/无法, 申し訳/できません) of a request the record's labels do not mark as
+  harmful (a refusal of a harmful request, labelled in the `safety` domain, is a good answer).
+- `placeholder` (0.1 or 1): 0.1 when the reply holds an unfilled template slot the
+  instruction does not itself contain: `{{name}}`, `[Your Name]`, `[Insert ... here]`,
+  `<NAME>`, `# TODO: your code here`.
+- `complete` (0.3 or 1): 0.3 when a reply of >= 80 characters stops mid-sentence: its last
+  line is prose (not a list item, heading, code or formula) of >= 30 characters ending in a
+  letter, a comma or an opening bracket; or a code fence is left open.
+- `relevance` (0.15 to 1): cosine similarity of instruction and reply with the embedding
+  model (the bundled MiniLM), mapped linearly from `RELEVANCE_FLOOR_SIM` (0.0 -> 0.15) to
+  `RELEVANCE_FULL_SIM` (0.2 -> 1). Real pairs from the shared data have a median cosine of
+  0.3-0.9, answers swapped from another record 0.05-0.1. Neutral (1) when either text is
+  mostly in a script the model cannot read (CJK, Arabic, Hebrew, ...; the bundled MiniLM is
+  English-only) and when no embedding function is given.
+- `repetition` (0 to 1): degenerate repetition seen by zlib: the compressed size of a reply of
+  >= 300 characters over its raw size, mapped from 0.12 (-> 0) to 0.25 (-> 1). Real replies
+  compress to 0.32-0.65 (code and LaTeX included); "the the the ..." to below 0.05.
+- `length` (0.2 to 1): language-neutral length relative to the reply's own kind. Length is
+  counted in approximate tokens (`approx_tokens`: 1 per CJK/kana/hangul character, 1 per 4
+  other non-space characters), so CJK text, code and prose are on one scale. A record's kind is
+  its first label (the taxonomy tagger puts the domain first); the factor is
+  `log1p(tokens) / log1p(median tokens of its kind)`, capped at 1, floored at 0.2. The median
+  is taken over the records of that kind in the same batch (over the whole batch when fewer
+  than `MIN_KIND` of them), so a short correct label answer is not ranked below a long
+  summary, and no task type dominates a subset by length alone. Batches are fixed row ranges,
+  so the score stays deterministic and resumable.
+
+References: the non-answer and placeholder signals follow common instruction-data cleaning
+practice (e.g. the Alpaca-cleaned and Dolly clean-ups); the compression-ratio repetition test
+is the one used in web-text filters (e.g. Gopher's repetition rules, Rae et al. 2021, sec. A).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+import numpy as np
+
+from ..records.chat import Turn, turn_pairs
+
+Embed = Callable[[list[str]], np.ndarray]
+SCALE = 10.0
+EMBED_CHARS = 600  # the start of each text is enough for relevance (MiniLM reads ~256 tokens)
+RELEVANCE_FLOOR_SIM, RELEVANCE_FULL_SIM, RELEVANCE_MIN = 0.0, 0.2, 0.15
+PLACEHOLDER_FACTOR = 0.1
+TRUNCATED_FACTOR = 0.3
+LENGTH_MIN = 0.2
+MIN_KIND = 8
+COMPONENTS = ("answer", "placeholder", "complete", "relevance", "repetition", "length")
+
+_NON_ANSWER = re.compile(
+    r"^\W*(n/?a|none|null|nil|no answer|no output|<no ?output>|nooutput|unknown|"
+    r"i (do not|don't) know|not applicable|no comment|\.+|-+|\?+)\W*$",
+    re.IGNORECASE,
+)
+_REFUSAL = re.compile(
+    r"^\W*(i'?m sorry|i am sorry|sorry,|i apologi[sz]e|unfortunately,? i|"
+    r"as an ai( language model)?|i (can ?not|can't|won't|am unable to|am not able to)|"
+    r"抱歉|对不起|我无法|我不能|申し訳|すみません|お答えできません)",
+    re.IGNORECASE,
+)
+_REFUSAL_MAX_CHARS = 300
+_PLACEHOLDER = re.compile(
+    r"\{\{\s*[\w .-]{1,40}\s*\}\}"
+    r"|(?<![\w\]\)])\[(your|insert|enter|add|recipient|company|name|date|address|phone|email|"
+    r"title|position|city|first name|last name|full name|x+)\b[^\]\n]{0,40}\]"
+    r"|<(name|your [^<>\n]{1,30}|insert[^<>\n]{0,30}|topic|placeholder|company|recipient)>"
+    r"|\b(TODO|FIXME):? (your|insert|add|write) (code|answer|implementation)"
+    r"|\binsert (your |the )?(answer|text|code|conclusion|content|name)( here)?\b",
+    re.IGNORECASE,
+)
+_LIST_ITEM = re.compile(r"^\s*([-*+•]|\d+[.)]|#+|\|)")
+_UNREADABLE = re.compile(
+    r"[\u0590-\u08ff\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+    r"\uac00-\ud7af\uf900-\ufaff]"
+)
+_CJK = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+
+
+def approx_tokens(text: str) -> int:
+    """Language-neutral length: 1 per CJK/kana/hangul character + 1 per 4 other non-space chars."""
+    cjk = len(_CJK.findall(text))
+    other = sum(1 for c in text if not c.isspace()) - cjk
+    return cjk + (other + 3) // 4
+
+
+def unreadable_share(text: str) -> float:
+    """Share of the non-space characters in scripts an English-only model cannot read."""
+    chars = sum(1 for c in text if not c.isspace())
+    return len(_UNREADABLE.findall(text)) / chars if chars else 0.0
+
+
+def answer_factor(prompt: str, reply: str, harmful: bool = False) -> float:
+    """0 for an empty reply, a non-answer, or a refusal of a request not labelled harmful."""
+    text = reply.strip()
+    if not text or _NON_ANSWER.match(text):
+        return 0.0
+    if not harmful and len(text) <= _REFUSAL_MAX_CHARS and _REFUSAL.match(text):
+        return 0.0
+    return 1.0
+
+
+def placeholder_factor(prompt: str, reply: str) -> float:
+    """0.1 when the reply holds an unfilled slot that the instruction does not hold."""
+    found = _PLACEHOLDER.search(reply)
+    if found is None:
+        return 1.0
+    if _PLACEHOLDER.search(prompt):
+        return 1.0  # the user asked for a template, or gave one
+    return PLACEHOLDER_FACTOR
+
+
+def complete_factor(reply: str) -> float:
+    """0.3 when a reply looks cut off mid-sentence (see the module docstring), else 1."""
+    text = reply.rstrip()
+    if reply.count("```") % 2 == 1:
+        return TRUNCATED_FACTOR
+    if len(text) < 80:
+        return 1.0
+    last = text.splitlines()[-1]
+    if len(last.strip()) < 30 or _LIST_ITEM.match(last) or last.startswith(("    ", "\t")):
+        return 1.0
+    if any(c in last for c in "$\\=;{}"):
+        return 1.0  # formulas and code end however they like
+    end = last[-1]
+    if end.isalpha() or end in ",([":
+        return TRUNCATED_FACTOR
+    return 1.0
+
+
+def repetition_factor(reply: str) -> float:
+    """zlib compression ratio of a reply >= 300 chars, mapped 0.12 -> 0 .. 0.25 -> 1."""
+    raw = reply.encode("utf-8")
+    if len(reply) < 300:
+        return 1.0
+    ratio = len(zlib.compress(raw, 6)) / len(raw)
+    return float(np.clip((ratio - 0.12) / 0.13, 0.0, 1.0))
+
+
+def relevance_factor(similarity: float) -> float:
+    """Cosine of instruction and reply mapped to [RELEVANCE_MIN, 1]."""
+    span = RELEVANCE_FULL_SIM - RELEVANCE_FLOOR_SIM
+    value = RELEVANCE_MIN + (1 - RELEVANCE_MIN) * (similarity - RELEVANCE_FLOOR_SIM) / span
+    return float(np.clip(value, RELEVANCE_MIN, 1.0))
+
+
+def length_factors(tokens: Sequence[int], kinds: Sequence[str]) -> np.ndarray:
+    """log1p(tokens) / log1p(median of the record's kind), capped at 1, floored at 0.2."""
+    logs = np.log1p(np.asarray(tokens, dtype=np.float64))
+    if len(logs) == 0:
+        return logs
+    overall = float(np.median(logs))
+    ref = np.full(len(logs), overall)
+    kinds_arr = np.asarray(list(kinds), dtype=object)
+    for kind in set(kinds):
+        rows = np.flatnonzero(kinds_arr == kind)
+        if len(rows) >= MIN_KIND:
+            ref[rows] = float(np.median(logs[rows]))
+    ratio = np.where(ref > 0, logs / np.maximum(ref, 1e-9), 1.0)
+    return np.clip(ratio, LENGTH_MIN, 1.0)
+
+
+class QualityScorer:
+    """The default offline scorer; see the module docstring for its six factors.
+
+    `embed` (texts -> unit rows, e.g. `Embedder().encode`) gives the relevance factor; without
+    it relevance is 1. `harmful_labels` are labels after which a refusal is a good answer.
+    """
+
+    name: ClassVar[str] = "quality"
+    needs: ClassVar[str] = "turns"
+
+    def __init__(self, embed: Embed | None = None, harmful_labels: frozenset[str] = frozenset()):
+        self.embed = embed
+        self.harmful_labels = harmful_labels
+
+    def components(
+        self,
+        turns_list: Sequence[Sequence[Turn]],
+        labels_list: Sequence[Sequence[str] | None] | None = None,
+    ) -> list[dict[str, float]]:
+        """The six factors of each record (a record without a reply gets answer 0)."""
+        labels_list = labels_list if labels_list is not None else [None] * len(turns_list)
+        pairs = []
+        for turns in turns_list:
+            found = turn_pairs(turns)
+            pairs.append(found[-1] if found else ("", ""))
+        out: list[dict[str, float]] = []
+        for (prompt, reply), labels in zip(pairs, labels_list, strict=True):
+            harmful = bool(labels) and any(lab in self.harmful_labels for lab in labels)
+            out.append(
+                {
+                    "answer": answer_factor(prompt, reply, harmful),
+                    "placeholder": placeholder_factor(prompt, reply),
+                    "complete": complete_factor(reply),
+                    "relevance": 1.0,
+                    "repetition": repetition_factor(reply),
+                }
+            )
+        if self.embed is not None:
+            where = [
+                i
+                for i, (prompt, reply) in enumerate(pairs)
+                if out[i]["answer"] > 0
+                and unreadable_share(prompt) < 0.3
+                and unreadable_share(reply) < 0.3
+            ]
+            if where:
+                texts = [pairs[i][0][:EMBED_CHARS] for i in where]
+                texts += [pairs[i][1][:EMBED_CHARS] for i in where]
+                vecs = np.asarray(self.embed(texts), dtype=np.float32)
+                sims = (vecs[: len(where)] * vecs[len(where) :]).sum(axis=1)
+                for i, sim in zip(where, sims.tolist(), strict=True):
+                    out[i]["relevance"] = relevance_factor(sim)
+        kinds = [labels[0] if labels else "" for labels in labels_list]
+        lengths = length_factors([approx_tokens(reply) for _, reply in pairs], kinds)
+        for comp, factor in zip(out, lengths.tolist(), strict=True):
+            comp["length"] = factor
+        return out
+
+    @staticmethod
+    def combine(components: dict[str, float]) -> float:
+        """score = 10 x the product of the factors."""
+        value = SCALE
+        for name in COMPONENTS:
+            value *= components[name]
+        return float(value)
+
+    def score(
+        self,
+        turns_list: Sequence[Sequence[Turn]],
+        labels_list: Sequence[Sequence[str] | None] | None = None,
+    ) -> np.ndarray:
+        comps = self.components(turns_list, labels_list)
+        return np.fromiter((self.combine(c) for c in comps), dtype=np.float64, count=len(comps))
