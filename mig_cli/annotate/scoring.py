@@ -53,7 +53,7 @@ class QualityScoreAnnotator:
         }
 
     def annotate(self, records: Sequence[dict]) -> list[Any]:
-        turns = [self.source.turns(r) for r in records]
+        turns = [self.source.answered_turns(r) for r in records]
         good = [i for i, t in enumerate(turns) if not isinstance(t, Skipped)]
         labels = []
         for i in good:

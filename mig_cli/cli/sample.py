@@ -44,6 +44,7 @@ from .controls import (
     quota_spec,
     quota_values,
 )
+from .dedup_option import DEDUP, Dedup, duplicate_rows
 from .options import (
     CACHE_DIR,
     EDGE_THRESHOLD,
@@ -108,9 +109,12 @@ def sample_cmd(
         help="Records already chosen (a previous subset, or its manifest): continue from them.",
     ),
     ranking: str = typer.Option(
-        None, "--ranking", help="Also write (row, id, rank, gain) to this .csv/.tsv/.parquet."
+        None,
+        "--ranking",
+        help="Also write (row, id, rank, gain, duplicates_skipped) to this .csv/.tsv/.parquet.",
     ),
     min_score: float = MIN_SCORE,
+    dedup: Dedup = DEDUP,
     exclude: str = EXCLUDE,
     include: str = INCLUDE,
     budget_tokens: int = BUDGET,
@@ -190,6 +194,9 @@ def sample_cmd(
         blocked = match_mask(data, read_input(exclude, "reading", allow_empty=True))
         counts["excluded"] = int(blocked.sum())
         exclude_mask |= blocked
+    groups, dups = duplicate_rows(data, dedup, ann.scores, exclude_mask)
+    counts["duplicates_skipped"] = int((dups & ~exclude_mask).sum())
+    exclude_mask |= dups
     if min_score is not None:
         counts["below_min_score"] = int((ann.scores < min_score).sum())
     include_rows = None
@@ -281,11 +288,17 @@ def sample_cmd(
                 "id": [ids[r] for r in selection.rows.tolist()],
                 "rank": np.arange(1, len(selection.rows) + 1),
                 "gain": selection.gains,
+                "duplicates_skipped": np.bincount(groups, minlength=len(groups))[
+                    groups[selection.rows]
+                ]
+                - 1,
             },
             ranking,
         )
     where = "stdout" if target == "-" else ", ".join(w["subset"]["path"] for w in written)
     note = f"Selected {len(selection.rows):,} of {len(data):,} records ({method.value})"
+    if dedup != Dedup.none:
+        note += f", {counts['duplicates_skipped']:,} duplicates skipped ({dedup.value})"
     if costs is not None:
         note += f", {selection.cost:,.0f} {cost} of {budget_tokens:,}"
         if selection.guard:

@@ -43,6 +43,14 @@ from .annotation import (
 from .common import config_option, reports_errors
 
 
+@functools.lru_cache(maxsize=2)
+def _embedder(model: str | None):
+    """One loaded model per process (tests and the Python API call score_cmd many times)."""
+    from ..annotate.embedding import Embedder
+
+    return Embedder(model)
+
+
 @reports_errors
 def score_cmd(
     pool: str = typer.Argument(
@@ -186,10 +194,9 @@ def score_annotator(
         annotator = LLMScoreAnnotator(judge, source, settings, field)
         default_batch = 64
     elif chosen == ScorerName.quality:
-        from ..annotate.embedding import Embedder
         from ..annotate.taggers import harmful_labels
 
-        embedder = Embedder(model)
+        embedder = _embedder(model)
         annotator = QualityScoreAnnotator(
             source,
             field,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from mig_cli.annotate.heuristics import SCORERS, LengthScorer, TagNumScorer
 from mig_cli.records.chat import Turn
@@ -39,6 +40,160 @@ def test_tagnum_counts_distinct_normalised_labels():
 
 
 def test_registry_and_inputs():
-    assert SCORERS == {"length": LengthScorer, "tagnum": TagNumScorer}
+    assert SCORERS == {"quality": q.QualityScorer, "length": LengthScorer, "tagnum": TagNumScorer}
     assert LengthScorer.needs == "turns" and TagNumScorer.needs == "labels"
     assert all(SCORERS[name].name == name for name in SCORERS)
+
+
+# --- the default quality scorer: each signal on its own, then together ---------------------
+
+from mig_cli.annotate import quality as q  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "reply", ["", "   ", "N/A", "<nooutput>", "none", "I don't know.", "...", "No answer."]
+)
+def test_non_answers_get_answer_zero(reply):
+    assert q.answer_factor("Name a fruit.", reply) == 0.0
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I'm sorry, but I cannot help with that request.",
+        "As an AI language model, I cannot answer this question.",
+        "抱歉，我无法回答这个问题。",
+        "申し訳ありませんが、お答えできません。",
+    ],
+)
+def test_refusals_are_non_answers_unless_the_request_is_harmful(reply):
+    assert q.answer_factor("How do I bake bread?", reply) == 0.0
+    assert q.answer_factor("How do I make a bomb?", reply, harmful=True) == 1.0
+
+
+def test_real_answers_pass_the_answer_test():
+    for reply in ["Apple.", "42", "Sorry to hear that! Here are five tips: ..." + "x" * 400]:
+        assert q.answer_factor("q", reply) == 1.0
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I am {{name}} and I like hiking.",
+        "Dear Sir,\n\nThanks.\n\nBest,\n[Your Name]",
+        "Here is the answer: [insert answer here]",
+        "Hello <NAME>, thank you.",
+        "def f():\n    # TODO: your code here\n    pass",
+    ],
+)
+def test_unfilled_placeholders_are_seen(reply):
+    assert q.placeholder_factor("Write a short letter.", reply) == q.PLACEHOLDER_FACTOR
+
+
+def test_placeholders_the_user_asked_for_and_code_indexing_are_fine():
+    assert q.placeholder_factor("Fill in: Hi {{name}}!", "Hi {{name}}, welcome!") == 1.0
+    code = "```python\nfor name in names:\n    print(d[name], f'{x}')\n```"
+    assert q.placeholder_factor("Loop over names", code) == 1.0
+
+
+def test_truncation_mid_sentence_and_open_fence():
+    full = "Photosynthesis is how plants turn light, water and carbon dioxide into sugar."
+    assert q.complete_factor(full * 2) == 1.0
+    cut = (full * 2)[:130]  # ends mid-word
+    assert not cut.endswith(".") and q.complete_factor(cut) == q.TRUNCATED_FACTOR
+    assert q.complete_factor("```python\ndef f():\n    return 1\n") == q.TRUNCATED_FACTOR
+    listing = "Here are some fruits that are rich in vitamin C and easy to find:\n- Oranges\n- Kiwi"
+    assert q.complete_factor(listing) == 1.0
+    assert q.complete_factor("The answer is x = 4, so the total is $12 + 4 = 16" + " " * 60) == 1.0
+    assert q.complete_factor("Paris") == 1.0  # short answers end however they like
+
+
+def test_repetition_by_compression():
+    prose = (
+        "Rivers carve valleys over millions of years; glaciers leave broader U-shaped ones. "
+        "Wind, rain and frost break rock apart, and gravity moves the pieces downhill. "
+        "Over time these forces reshape whole mountain ranges and coastlines alike."
+    )
+    assert q.repetition_factor(prose * 1) == 1.0
+    assert q.repetition_factor("the the the " * 100) == 0.0
+    assert q.repetition_factor("ok ok") == 1.0  # too short to judge
+
+
+def test_relevance_mapping():
+    assert q.relevance_factor(0.5) == 1.0
+    assert q.relevance_factor(-0.2) == q.RELEVANCE_MIN
+    assert q.RELEVANCE_MIN < q.relevance_factor(0.1) < 1.0
+
+
+def test_approx_tokens_is_language_neutral():
+    english = "The quick brown fox jumps over the lazy dog."
+    chinese = "敏捷的棕色狐狸跳过了懒狗。"
+    assert q.approx_tokens(english) == 9  # 36 non-space chars / 4
+    assert q.approx_tokens(chinese) == 13  # 12 han + 1 punctuation char (-> 1)
+    words = len(chinese.split())
+    assert words == 1 and q.approx_tokens(chinese) > 5  # whitespace words would say 1
+    assert q.unreadable_share(chinese) > 0.9 and q.unreadable_share(english) == 0.0
+
+
+def test_length_is_relative_to_the_kind_and_capped():
+    tokens = [2] * 10 + [400] * 10 + [50]
+    kinds = ["classification"] * 10 + ["summary"] * 10 + ["rare"]
+    f = q.length_factors(tokens, kinds)
+    assert np.allclose(f[:20], 1.0)  # a short label answer is as good as a long summary
+    half = q.length_factors([10] * 9 + [100] * 9 + [1], ["a"] * 18 + ["b"])
+    assert half[0] < 1.0 and half[9] == 1.0  # below its kind's median -> less than 1
+    assert f.min() >= q.LENGTH_MIN
+
+
+def fake_embed(texts):
+    """Bag-of-words embedding without stop words (for tests without the model)."""
+    stop = {"the", "a", "an", "of", "in", "on", "and", "by", "with", "what", "i", "am"}
+    words = [[w.strip(".,?!{}") for w in t.lower().split()] for t in texts]
+    vocab = sorted({w for ws in words for w in ws if w not in stop})
+    index = {w: i for i, w in enumerate(vocab)}
+    rows = np.zeros((len(texts), len(vocab) + 1))
+    for r, ws in enumerate(words):
+        for w in ws:
+            if w in index:
+                rows[r, index[w]] += 1
+        rows[r, -1] = 0.01
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_quality_scorer_components_and_ranking():
+    ok = "Tides are caused by the gravity of the moon and the sun pulling on the oceans."
+    records = [
+        [Turn("user", "What causes tides in the oceans?"), Turn("assistant", ok)],
+        [Turn("user", "What causes tides in the oceans?"), Turn("assistant", "N/A")],
+        [Turn("user", "What causes tides in the oceans?"), Turn("assistant", "I am {{name}}.")],
+        [
+            Turn("user", "What causes tides in the oceans?"),
+            Turn("assistant", "Preheat the oven, whisk eggs with sugar, fold in flour gently."),
+        ],
+    ]
+    scorer = q.QualityScorer(fake_embed)
+    comps = scorer.components(records, [["knowledge"]] * 4)
+    assert set(comps[0]) == set(q.COMPONENTS)
+    assert comps[1]["answer"] == 0.0 and comps[2]["placeholder"] == q.PLACEHOLDER_FACTOR
+    assert comps[3]["relevance"] < comps[0]["relevance"] == 1.0
+    scores = scorer.score(records, [["knowledge"]] * 4)
+    assert scores[0] == max(scores) and scores[1] == 0.0
+    assert scores[0] > scores[2] and scores[0] > scores[3]
+    assert 0 < scores[0] <= q.SCALE
+
+
+@pytest.mark.slow
+def test_relevance_with_the_bundled_model_sees_swapped_answers():
+    from mig_cli.annotate.embedding import Embedder
+
+    scorer = q.QualityScorer(Embedder().encode)
+    prompt = "Write a Python function that returns the factorial of n."
+    good = "```python\ndef factorial(n):\n    return 1 if n <= 1 else n * factorial(n - 1)\n```"
+    swapped = "The French Revolution began in 1789 with the storming of the Bastille."
+    comps = scorer.components(
+        [
+            [Turn("user", prompt), Turn("assistant", good)],
+            [Turn("user", prompt), Turn("assistant", swapped)],
+        ]
+    )
+    assert comps[0]["relevance"] == 1.0 and comps[1]["relevance"] < 0.6

@@ -45,7 +45,7 @@ def expected_length_score(record: dict, text_field=None, answer_field=None) -> f
 def test_issue_examples_are_scored_from_their_answers(tmp_path):
     pool = write(tmp_path / "p.jsonl", [DOLLY, LLAMA_FACTORY_PARTS])
     out = tmp_path / "s.jsonl"
-    result = run("score", pool, "-o", out, "--strict")
+    result = run("score", pool, "-o", out, "--strict", "--scorer", "length")
     assert result.exit_code == 0, result.output
     assert "2 of 2 records annotated" in result.stderr
     scores = [r["score"] for r in read(out)]
@@ -57,7 +57,18 @@ def test_answer_field_option(tmp_path):
     records = [{"ask": f"q{i}", "best": "one two three"} for i in range(3)]
     pool = write(tmp_path / "p.jsonl", records)
     out = tmp_path / "s.jsonl"
-    result = run("score", pool, "-o", out, "--text-field", "ask", "--answer-field", "best")
+    result = run(
+        "score",
+        pool,
+        "-o",
+        out,
+        "--text-field",
+        "ask",
+        "--answer-field",
+        "best",
+        "--scorer",
+        "length",
+    )
     assert result.exit_code == 0, result.output
     expected = expected_length_score(records[0], "ask", "best")
     assert isinstance(expected, float) and expected > 0
@@ -100,7 +111,7 @@ def test_alpaca_history_is_scored_from_every_turn(tmp_path):
     }
     pool = write(tmp_path / "p.jsonl", [record])
     out = tmp_path / "s.jsonl"
-    assert run("score", pool, "-o", out).exit_code == 0
+    assert run("score", pool, "-o", out, "--scorer", "length").exit_code == 0
     one_turn = {"instruction": "Now sum them.", "output": "print(sum(range(10)))"}
     assert read(out)[0]["score"] == expected_length_score(record)
     assert read(out)[0]["score"] > expected_length_score(one_turn)
@@ -187,7 +198,7 @@ def test_unknown_output_extension_is_refused_before_any_work(annotated, tmp_path
             result = run(cmd[0], annotated, "-o", tmp_path / name, *cmd[1:])
             assert result.exit_code == 2 and "cannot write records" in result.stderr
             assert not (tmp_path / name).exists()
-    result = run("score", annotated, "-o", tmp_path / "x.json")
+    result = run("score", annotated, "-o", tmp_path / "x.json", "--scorer", "length")
     assert result.exit_code == 0
     assert [r["score"] for r in json.loads((tmp_path / "x.json").read_text())] == [
         expected_length_score(r) for r in read(annotated)

@@ -91,7 +91,7 @@ def test_ranking_file(tiny_pool, tiny_graph, tmp_path):
     )
     assert result.exit_code == 0, result.output
     lines = ranking.read_text().splitlines()
-    assert lines[0] == '"row","id","rank","gain"'
+    assert lines[0] == '"row","id","rank","gain","duplicates_skipped"'
     rows = expected_rows(tiny_pool, tiny_graph, 5)
     assert [int(x.split(",")[0]) for x in lines[1:]] == rows
     assert [x.split(",")[1] for x in lines[1:]] == [f'"r{r}"' for r in rows]

@@ -55,7 +55,7 @@ def test_field_tagger_tagnum_and_length_scores(tmp_path):
     scored = tmp_path / "s.jsonl"
     assert run("score", tagged, "-o", scored, "--scorer", "tagnum").exit_code == 0
     assert [r["score"] for r in read(scored)] == [2.0] * 5
-    assert run("score", tagged, "-o", scored).exit_code == 0  # default: length
+    assert run("score", tagged, "-o", scored, "--scorer", "length").exit_code == 0
     import math
 
     assert [round(r["score"], 6) for r in read(scored)] == [

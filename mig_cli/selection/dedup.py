@@ -1,0 +1,139 @@
+"""Duplicate groups of a pool, so that a subset never holds two copies of one record.
+
+`duplicate_groups` gives every row a group id (the lowest row of its group); `duplicate_mask`
+turns the groups into rows the sampler must not pick: in each group only the best-scored row
+(ties to the lowest row) stays eligible, and when a group holds a record already chosen
+(`--given`), none of its other rows stay eligible. The mask joins the sampler's `exclude` mask,
+so the MIG rule itself is untouched (design.md) and a group's kept row is the one the greedy
+rule would reach first among identical copies (same labels and score: the lowest row).
+
+Modes:
+- `exact`: the same normalised conversation: every turn's text NFKC-normalised, lowercased,
+  with punctuation and symbols removed and whitespace folded, so copies differing only by case,
+  spacing or punctuation are one group.
+- `near`: `exact`, then MinHash LSH (the `datasketch` library: `MinHash` over word 3-shingles
+  of the normalised text, or character 4-grams for text without spaces such as Chinese or
+  Japanese, 128 permutations, `MinHashLSH` at Jaccard `threshold` 0.8); groups are the
+  connected components of the candidate pairs whose estimated Jaccard reaches the threshold.
+- `none`: no grouping.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+
+DEDUP_MODES = ("exact", "near", "none")
+NEAR_THRESHOLD = 0.8
+NUM_PERM = 128
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """NFKC, lowercase, punctuation/symbols removed, whitespace folded."""
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+
+
+def _find(parent: np.ndarray, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = int(parent[i])
+    return i
+
+
+def _union(parent: np.ndarray, a: int, b: int) -> None:
+    ra, rb = _find(parent, a), _find(parent, b)
+    if ra != rb:
+        parent[max(ra, rb)] = min(ra, rb)
+
+
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+def _shingles(text: str) -> set[bytes]:
+    words = text.split()
+    unspaced = len(_UNSPACED.findall(text)) * 3 > len(text)  # Chinese, Japanese, Thai...
+    if len(words) >= 3 and not unspaced:  # spaced text: word 3-shingles
+        return {" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)}
+    squashed = text.replace(" ", "")
+    if len(squashed) <= 4:
+        return {squashed.encode()}
+    return {squashed[i : i + 4].encode() for i in range(len(squashed) - 3)}
+
+
+def duplicate_groups(
+    texts: Sequence[str], mode: str = "exact", *, threshold: float = NEAR_THRESHOLD
+) -> np.ndarray:
+    """Group id of each text (int64, shape (N,)): the lowest row of its duplicate group.
+
+    `texts`: one string per record holding its whole conversation. Raises ValueError for an
+    unknown mode, ImportError (with the install hint) when `near` lacks `datasketch`.
+    """
+    if mode not in DEDUP_MODES:
+        raise ValueError(f"unknown dedup mode '{mode}' (choose from {', '.join(DEDUP_MODES)})")
+    n = len(texts)
+    parent = np.arange(n, dtype=np.int64)
+    if mode == "none" or n == 0:
+        return parent
+    keys = [normalise(t) for t in texts]
+    first: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        j = first.setdefault(key, i)
+        if j != i:
+            parent[i] = j
+    if mode == "near":
+        _near(keys, parent, threshold)
+    return np.fromiter((_find(parent, i) for i in range(n)), dtype=np.int64, count=n)
+
+
+def _near(keys: list[str], parent: np.ndarray, threshold: float) -> None:
+    try:
+        from datasketch import MinHash, MinHashLSH
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError("--dedup near needs datasketch: pip install 'mig-cli[dedup]'") from exc
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    hashes: dict[int, MinHash] = {}
+    for i, key in enumerate(keys):
+        if parent[i] != i:
+            continue  # an exact copy: its representative stands for it
+        m = MinHash(num_perm=NUM_PERM, seed=1)
+        m.update_batch(list(_shingles(key)))
+        for j in lsh.query(m):
+            if hashes[j].jaccard(m) >= threshold:
+                _union(parent, i, j)
+        lsh.insert(i, m)
+        hashes[i] = m
+
+
+def duplicate_mask(
+    groups: np.ndarray, scores: np.ndarray, given: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows to exclude (bool, shape (N,)): all but one row of each duplicate group.
+
+    The kept row is the group's best-scored row (ties to the lowest row), or none at all when
+    the group holds a `given` row (already chosen). Rows alone in their group are never masked.
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    n = len(groups)
+    scores = np.asarray(scores, dtype=np.float64)
+    order = np.lexsort((np.arange(n), -scores, groups))  # by group, best score, lowest row
+    keep = np.zeros(n, dtype=bool)
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = groups[order][1:] != groups[order][:-1]
+    keep[order[starts]] = True
+    mask = ~keep
+    if given is not None:
+        given = np.asarray(given, dtype=bool)
+        taken = np.unique(groups[given])
+        mask |= np.isin(groups, taken)
+        mask &= ~given  # the given rows are excluded by the caller already
+    return mask
+
+
+def group_sizes(groups: np.ndarray) -> np.ndarray:
+    """Size of each row's group (int64, shape (N,))."""
+    groups = np.asarray(groups, dtype=np.int64)
+    return np.bincount(groups, minlength=len(groups))[groups]
