@@ -195,7 +195,8 @@ def sample_cmd(
         counts["excluded"] = int(blocked.sum())
         exclude_mask |= blocked
     groups, dups = duplicate_rows(data, dedup, ann.scores, exclude_mask)
-    counts["duplicates_skipped"] = int((dups & ~exclude_mask).sum())
+    if dedup != Dedup.none:
+        counts["duplicates_skipped"] = int((dups & ~exclude_mask).sum())
     exclude_mask |= dups
     if min_score is not None:
         counts["below_min_score"] = int((ann.scores < min_score).sum())

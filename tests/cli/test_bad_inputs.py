@@ -459,6 +459,9 @@ main()
 """
 
 
+LENGTH = ["--scorer", "length"]  # the writer is under test, not the scorer (no model to load)
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "jsonl.gz", "parquet"])
 def test_disk_full_leaves_nothing(tmp_path, fmt):
     """A write that fails (RLIMIT_FSIZE: 'File too large', as a full disk would) is one line."""
@@ -470,7 +473,7 @@ def test_disk_full_leaves_nothing(tmp_path, fmt):
     out = tmp_path / "out"
     out.mkdir()
     done = subprocess.run(
-        [sys.executable, "-c", DISK_FULL, "score", str(pool), "-o", str(out / f"s.{fmt}")],
+        [sys.executable, "-c", DISK_FULL, "score", str(pool), "-o", str(out / f"s.{fmt}"), *LENGTH],
         capture_output=True,
         text=True,
         env={**os.environ, "MIG_NO_PROGRESS": "1"},
@@ -484,7 +487,16 @@ def test_disk_full_leaves_nothing(tmp_path, fmt):
     assert [p.name for p in out.iterdir()] == [f".s.{fmt}.mig-checkpoint"]
     assert pool.read_bytes() == before
     again = subprocess.run(
-        [sys.executable, "-m", "mig_cli.cli", "score", str(pool), "-o", str(out / f"s.{fmt}")],
+        [
+            sys.executable,
+            "-m",
+            "mig_cli.cli",
+            "score",
+            str(pool),
+            "-o",
+            str(out / f"s.{fmt}"),
+            *LENGTH,
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "MIG_NO_PROGRESS": "1"},

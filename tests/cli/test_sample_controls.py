@@ -79,7 +79,7 @@ def test_nested_sizes_write_each_prefix_and_the_ranking_lists_the_whole_order(
         assert manifest["subset"]["rows"] == order[:k]
     assert not out.exists()
     table = ranking.read_text().splitlines()
-    assert len(table) == 41 and table[0].replace('"', "") == "row,id,rank,gain"
+    assert len(table) == 41 and table[0].replace('"', "") == "row,id,rank,gain,duplicates_skipped"
     assert [int(x.split(",")[0]) for x in table[1:]] == order
 
 
@@ -103,7 +103,9 @@ def test_min_score_never_picks_low_scores(pool, tiny_graph, tmp_path):
 
 def test_manifest_records_inputs_options_graph_and_information(pool, tiny_graph, tmp_path):
     out = tmp_path / "subset.jsonl"
-    result = run("sample", pool, "-k", "12", "--graph", tiny_graph, "-o", out, "--seed", 4)
+    result = run(
+        "sample", pool, "-k", "12", "--graph", tiny_graph, "-o", out, "--seed", 4, "--dedup", "none"
+    )
     assert result.exit_code == 0, result.output
     m = json.loads((tmp_path / "subset.manifest.json").read_text())
     assert m["format"] == "mig-manifest" and m["mig_version"]
@@ -315,6 +317,8 @@ def test_infeasible_quotas_exit_1_before_selection(pool, tiny_graph, tmp_path):
         "source",
         "--min-count",
         "math=41",
+        "--dedup",
+        "none",  # the fixture repeats a few conversations; count every record here
     )
     assert result.exit_code == 1
     assert "Error: --min-count math=41 cannot be met: the pool has 40 records" in result.stderr
