@@ -142,7 +142,10 @@ def annotate_shard(shard: dict, annotator: Any, job: dict) -> dict:
                 summary["dropped"].append([raw.line, raw.error or "unreadable"])
                 continue
             record = dict(raw.record)
-            record[job["field"]] = next(it)
+            value = next(it)
+            if job.get("extra_field"):  # [value, extra] pairs, as in engine.run_annotation
+                value, record[job["extra_field"]] = value
+            record[job["field"]] = value
             records.append(record)
             if raw.row in reasons:
                 summary["skipped"].append([raw.line, reasons[raw.row]])
@@ -353,6 +356,7 @@ def _run(
         "source": source,
         "output": output,
         "field": annotator.field,
+        "extra_field": getattr(annotator, "extra_field", None),
         "batch_size": batch_size,
         "strict": strict,
         "columns": columns,

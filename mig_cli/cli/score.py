@@ -134,6 +134,7 @@ def score_cmd(
     )
     recipe = functools.partial(recipe, top_logprobs, text, text_field, max_chars, answer_field)
     recipe = functools.partial(recipe, base_url, api_key_env, concurrency, timeout, max_retries)
+    recipe = functools.partial(recipe, explain=explain)
     annotator, default_batch = recipe()
     ray = None
     if engine == EngineName.ray:
@@ -164,6 +165,8 @@ def score_annotator(
     concurrency: int,
     timeout: float,
     max_retries: int,
+    *,
+    explain: bool = True,
 ):
     """The score annotator for these options, and its default batch size (built in each actor)."""
     if preset not in (None, "xsample"):
