@@ -30,8 +30,9 @@ A record's score is `10 x` the product of six factors in [0, 1], each computed f
   `log1p(tokens) / log1p(median tokens of its kind)`, capped at 1, floored at 0.2. The median
   is taken over the records of that kind in the same batch (over the whole batch when fewer
   than `MIN_KIND` of them), so a short correct label answer is not ranked below a long
-  summary, and no task type dominates a subset by length alone. Batches are fixed row ranges,
-  so the score stays deterministic and resumable.
+  summary, and no task type dominates a subset by length alone. Batches are fixed row ranges
+  (`--batch-size`, 2048 by default), so the score is deterministic and resumable for the same
+  options, locally or on Ray; another `--batch-size` gives slightly different length factors.
 
 References: the non-answer and placeholder signals follow common instruction-data cleaning
 practice (e.g. the Alpaca-cleaned and Dolly clean-ups); the compression-ratio repetition test

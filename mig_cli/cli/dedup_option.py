@@ -10,6 +10,7 @@ import typer
 
 from ..records.chat import ChatShapeError, conversation
 from ..records.pool import Pool
+from ..records.pool_index import PoolIndex
 from ..selection.dedup import duplicate_groups, duplicate_mask
 from .common import err_console
 
@@ -37,14 +38,15 @@ def record_text(record: dict) -> str:
 
 
 def duplicate_rows(
-    pool: Pool, mode: Dedup, scores: np.ndarray, given: np.ndarray | None
+    pool: Pool | PoolIndex, mode: Dedup, scores: np.ndarray, given: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(group id per row, rows to exclude as duplicates) for `mig sample`."""
     if mode == Dedup.none:
         return np.arange(len(pool), dtype=np.int64), np.zeros(len(pool), dtype=bool)
     with err_console.status(f"finding duplicates ({mode.value})"):
         try:
-            groups = duplicate_groups([record_text(r) for r in pool.rows()], mode.value)
+            records = pool.records() if hasattr(pool, "records") else pool.rows()
+            groups = duplicate_groups((record_text(r) for r in records), mode.value)
         except ImportError as exc:
             raise typer.BadParameter(str(exc), param_hint="'--dedup'") from None
     return groups, duplicate_mask(groups, scores, given)

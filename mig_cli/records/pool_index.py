@@ -275,6 +275,10 @@ class PoolIndex:
         for record in self._records():
             yield record_digest(record)
 
+    def records(self) -> Iterator[dict]:
+        """Every record, streamed again from the source (e.g. for `mig sample --dedup`)."""
+        return self._records()
+
     def _records(self) -> Iterator[dict]:
         if self.kind in ("jsonl", "jsonl.gz"):
             assert self.path is not None

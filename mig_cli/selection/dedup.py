@@ -20,9 +20,10 @@ Modes:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -44,12 +45,6 @@ def _find(parent: np.ndarray, i: int) -> int:
     return i
 
 
-def _union(parent: np.ndarray, a: int, b: int) -> None:
-    ra, rb = _find(parent, a), _find(parent, b)
-    if ra != rb:
-        parent[max(ra, rb)] = min(ra, rb)
-
-
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
@@ -65,47 +60,66 @@ def _shingles(text: str) -> set[bytes]:
 
 
 def duplicate_groups(
-    texts: Sequence[str], mode: str = "exact", *, threshold: float = NEAR_THRESHOLD
+    texts: Iterable[str], mode: str = "exact", *, threshold: float = NEAR_THRESHOLD
 ) -> np.ndarray:
     """Group id of each text (int64, shape (N,)): the lowest row of its duplicate group.
 
-    `texts`: one string per record holding its whole conversation. Raises ValueError for an
-    unknown mode, ImportError (with the install hint) when `near` lacks `datasketch`.
+    `texts`: one string per record holding its whole conversation, read once (a stream is
+    fine). `exact` keeps a 16-byte BLAKE2 digest per distinct text; `near` also keeps one
+    MinHash (1 KiB) per distinct text. Raises ValueError for an unknown mode, ImportError
+    (with the install hint) when `near` lacks `datasketch`.
     """
     if mode not in DEDUP_MODES:
         raise ValueError(f"unknown dedup mode '{mode}' (choose from {', '.join(DEDUP_MODES)})")
-    n = len(texts)
-    parent = np.arange(n, dtype=np.int64)
-    if mode == "none" or n == 0:
-        return parent
-    keys = [normalise(t) for t in texts]
-    first: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        j = first.setdefault(key, i)
-        if j != i:
-            parent[i] = j
-    if mode == "near":
-        _near(keys, parent, threshold)
+    if mode == "none":
+        return np.arange(sum(1 for _ in texts), dtype=np.int64)
+    near = _NearIndex(threshold) if mode == "near" else None
+    first: dict[bytes, int] = {}
+    parent_list: list[int] = []
+    for i, text in enumerate(texts):
+        key = normalise(text)
+        j = first.setdefault(hashlib.blake2b(key.encode(), digest_size=16).digest(), i)
+        parent_list.append(j)
+        if near is not None and j == i:
+            near.add(i, key, parent_list)
+    parent = np.asarray(parent_list, dtype=np.int64)
+    n = len(parent)
     return np.fromiter((_find(parent, i) for i in range(n)), dtype=np.int64, count=n)
 
 
-def _near(keys: list[str], parent: np.ndarray, threshold: float) -> None:
-    try:
-        from datasketch import MinHash, MinHashLSH
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError("--dedup near needs datasketch: pip install 'mig-cli[dedup]'") from exc
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    hashes: dict[int, MinHash] = {}
-    for i, key in enumerate(keys):
-        if parent[i] != i:
-            continue  # an exact copy: its representative stands for it
-        m = MinHash(num_perm=NUM_PERM, seed=1)
+class _NearIndex:
+    """MinHash LSH over the distinct texts seen so far (datasketch)."""
+
+    def __init__(self, threshold: float) -> None:
+        try:
+            from datasketch import MinHash, MinHashLSH
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ImportError(
+                "--dedup near needs datasketch: pip install 'mig-cli[dedup]'"
+            ) from exc
+        self.minhash = MinHash
+        self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self.threshold = threshold
+        self.hashes: dict[int, object] = {}
+
+    def add(self, i: int, key: str, parent: list[int]) -> None:
+        m = self.minhash(num_perm=NUM_PERM, seed=1)
         m.update_batch(list(_shingles(key)))
-        for j in lsh.query(m):
-            if hashes[j].jaccard(m) >= threshold:
-                _union(parent, i, j)
-        lsh.insert(i, m)
-        hashes[i] = m
+        for j in self.lsh.query(m):
+            if self.hashes[j].jaccard(m) >= self.threshold:
+                # union: point the later root at the earlier one (a list is fine for _find)
+                a, b = _find_list(parent, i), _find_list(parent, j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+        self.lsh.insert(i, m)
+        self.hashes[i] = m
+
+
+def _find_list(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
 
 
 def duplicate_mask(

@@ -188,10 +188,12 @@ def test_cli_score_on_ray_writes_a_folder_of_shards_every_command_reads(tmp_path
     assert parts == [f"part-{i:05d}.parquet" for i in range(3)]  # 40 rows per shard
     assert records(tmp_path / "scored") == records(tmp_path / "local.jsonl")
     # the folder is a pool: the local engine reads it (and so does every reader)
-    again = run_cli("score", tmp_path / "scored", "-o", tmp_path / "again.jsonl", "--field", "s2")
-    assert again.exit_code == 0, again.output
-    assert [r["s2"] for r in records(tmp_path / "again.jsonl")] == [
-        r["score"] for r in records(tmp_path / "local.jsonl")
+    length = ["--scorer", "length"]  # a score of the text alone, whatever it is read from
+    again = run_cli("score", tmp_path / "scored", "-o", tmp_path / "again.jsonl", *length)
+    plain = run_cli("score", pool, "-o", tmp_path / "plain.jsonl", *length)
+    assert again.exit_code == 0 and plain.exit_code == 0, again.output + plain.output
+    assert [r["score"] for r in records(tmp_path / "again.jsonl")] == [
+        r["score"] for r in records(tmp_path / "plain.jsonl")
     ]
 
 

@@ -262,10 +262,16 @@ def test_duplicates_skipped_read_from_the_ranking_or_the_manifest(sampled, tmp_p
     rows = list(csv.DictReader(open(sampled["ranking"])))
     ranking = tmp_path / "ranking-dups.csv"
     with open(ranking, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, [*rows[0].keys(), "duplicates_skipped"])
+        names = [k for k in rows[0] if k != "duplicates_skipped"]  # `mig sample` writes one
+        writer = csv.DictWriter(fh, [*names, "duplicates_skipped"])
         writer.writeheader()
         for i, r in enumerate(rows):
             writer.writerow({**r, "duplicates_skipped": 2 if i == 0 else (1 if i == 3 else 0)})
+    for name in ("subset-random.manifest.json", "subset-mig.manifest.json"):
+        manifest = sampled["mig"].with_name(name)
+        body = json.loads(manifest.read_text())
+        body["counts"].pop("duplicates_skipped", None)  # as a sampler without --dedup wrote it
+        manifest.write_text(json.dumps(body))
     out = tmp_path / "r.html"
     args = [
         "report",
@@ -285,7 +291,6 @@ def test_duplicates_skipped_read_from_the_ranking_or_the_manifest(sampled, tmp_p
     assert left["subset-mig.jsonl"]["dedup_skipped"] == 3
     assert left["subset-random.jsonl"]["dedup_skipped"] is None
     assert "not recorded" in out.read_text()
-    manifest = sampled["mig"].with_name("subset-mig.manifest.json")
     body = json.loads(manifest.read_text())
     body["counts"]["duplicates_skipped"] = 7
     manifest.write_text(json.dumps(body))
