@@ -34,8 +34,30 @@ from ..errors import MigError, UsageError
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _is_cli_control(exc: BaseException) -> bool:
+    """typer/click's own exceptions (usage errors, Exit, Abort): they carry their exit code."""
+    module = type(exc).__module__ or ""
+    return module.split(".")[0] in ("typer", "click")
+
+
+def _internal_error(exc: BaseException) -> None:
+    """One line for an unexpected exception (a bug); the traceback only with MIG_DEBUG=1."""
+    import traceback
+
+    if os.environ.get("MIG_DEBUG") == "1":
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    message = " ".join(str(exc).split()) or "(no message)"
+    sys.stderr.write(
+        f"Error: internal error: {type(exc).__name__}: {message} "
+        "(set MIG_DEBUG=1 for the traceback)\n"
+    )
+
+
 def reports_errors(fn: Callable) -> Callable:
-    """Turn `MigError` into `Error: ...` / exit 1 and core `ValueError`s into usage errors."""
+    """Turn `MigError` into `Error: ...` (its exit code), OSError into exit 1, a core
+    `ValueError` (an option the core cannot use) into a usage error (exit 2), Ctrl-C into exit
+    130 and SIGTERM into exit 143, each as one line; any other exception is an internal error:
+    one line and exit 1 (the traceback only when MIG_DEBUG=1)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -54,6 +76,18 @@ def reports_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             err_console.print("Interrupted; no output was written.")
             raise typer.Exit(130) from None
+        except Exception as exc:
+            if _is_cli_control(exc):
+                raise
+            if isinstance(exc, ValueError):  # a core check of option values
+                if os.environ.get("MIG_DEBUG") == "1":
+                    import traceback
+
+                    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+                sys.stderr.write(f"Error: {' '.join(str(exc).split())}\n")
+                raise typer.Exit(2) from None
+            _internal_error(exc)
+            raise typer.Exit(1) from None
 
     return wrapper
 

@@ -176,6 +176,22 @@ def quota_spec(
         merged = {str(k): cast(v) for k, v in from_table.items()} if from_table else {}
         merged.update(parse_pairs(given, "--" + name.replace("_", "-"), cast))
         setattr(spec, name, merged)
+    for value, share in spec.max_share.items():
+        if share != share:  # NaN
+            raise typer.BadParameter(
+                f"'{value}={share}' is not a number", param_hint="'--max-share'"
+            )
+        if not 0.0 <= share <= 1.0:
+            raise typer.BadParameter(
+                f"the share for '{value}' must be between 0 and 1, got {share}",
+                param_hint="'--max-share'",
+            )
+    for value, least in spec.min_count.items():
+        if least < 0:
+            raise typer.BadParameter(
+                f"the count for '{value}' must be a whole number >= 0, got {least}",
+                param_hint="'--min-count'",
+            )
     if (spec.max_share or spec.min_count) and not spec.field:
         raise typer.BadParameter(
             "--max-share / --min-count need --quota FIELD", param_hint="'--quota'"

@@ -56,9 +56,26 @@ MODEL = typer.Option(
 
 def finite(value: float | None) -> float | None:
     """Option callback: NaN and infinities are usage errors (click's ranges let them through)."""
+    if value is not None and math.isnan(value):
+        raise typer.BadParameter("not a number (nan)")
     if value is not None and not math.isfinite(value):
         raise typer.BadParameter(f"must be a finite number, got {value}")
     return value
+
+
+def finite_between(low: float | None = None, high: float | None = None):
+    """Option callback: `finite`, then low <= value <= high (NaN is 'not a number', never a
+    range message: click's own range check would run first and say 'Input should be ...')."""
+
+    def check(value: float | None) -> float | None:
+        value = finite(value)
+        if value is not None and low is not None and value < low:
+            raise typer.BadParameter(f"must be >= {low:g}, got {value:g}")
+        if value is not None and high is not None and value > high:
+            raise typer.BadParameter(f"must be <= {high:g}, got {value:g}")
+        return value
+
+    return check
 
 
 EDGE_THRESHOLD = typer.Option(
@@ -73,20 +90,23 @@ CACHE_DIR = typer.Option(
     None, "--cache-dir", help="Label-embedding cache [default: $MIG_CACHE_DIR or ~/.cache/mig]."
 )
 PROP_WEIGHT = typer.Option(
-    1.0, "--prop-weight", min=0.0, callback=finite, help="Propagation weight alpha."
+    1.0, "--prop-weight", callback=finite_between(0.0), help="Propagation weight alpha."
 )
 PHI = typer.Option(PhiName.pow, "--phi", help="Concave information function.")
-PHI_A = typer.Option(1e-6, "--phi-a", min=0.0, callback=finite, help="pow: phi(x) = (x + a)^b.")
+PHI_A = typer.Option(1e-6, "--phi-a", callback=finite_between(0.0), help="pow: phi(x) = (x + a)^b.")
 PHI_B = typer.Option(
-    0.8, "--phi-b", min=0.0, max=1.0, callback=finite, help="pow: phi(x) = (x + a)^b."
+    0.8, "--phi-b", callback=finite_between(0.0, 1.0), help="pow: phi(x) = (x + a)^b."
 )
 PHI_LAMBDA = typer.Option(
-    1.0, "--phi-lambda", min=0.0, callback=finite, help="exp: phi(x) = 1 - e^(-lambda x)."
+    1.0, "--phi-lambda", callback=finite_between(0.0), help="exp: phi(x) = 1 - e^(-lambda x)."
 )
 NORM = typer.Option(False, "--norm/--no-norm", help="Divide a record's score by its label count.")
 
 
 def phi_from_options(phi: PhiName, a: float, b: float, lam: float):
+    for flag, value in (("--phi-a", a), ("--phi-b", b), ("--phi-lambda", lam)):
+        if value is not None and math.isnan(value):
+            raise typer.BadParameter("not a number (nan)", param_hint=f"'{flag}'")
     try:
         return make_phi(phi.value, a=a, b=b, lam=lam)
     except ValueError as exc:

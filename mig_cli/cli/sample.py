@@ -7,6 +7,7 @@ import time
 import numpy as np
 import typer
 
+from ..errors import DataError
 from ..records.graph_files import read_graph
 from ..records.manifest import is_manifest
 from ..records.matching import RecordsKeys
@@ -42,7 +43,6 @@ from .controls import (
     match_mask,
     parse_sizes,
     quota_spec,
-    quota_values,
 )
 from .dedup_option import DEDUP, Dedup, duplicate_rows
 from .options import (
@@ -69,6 +69,13 @@ from .options import (
     read_input,
 )
 from .replay import replay as replay_manifest
+from .sample_checks import (
+    checked_quota_values,
+    filters_named,
+    refuse_overlap,
+    refuse_replay_with_options,
+    stop_reason,
+)
 from .sample_input import check_graph_options, given_rows, open_pool, report_coverage
 from .subsets import SampleRun, write_subsets
 
@@ -150,6 +157,7 @@ def sample_cmd(
     """
     options = {name: value for name, value in locals().items() if name != "ctx"}
     if replay:
+        refuse_replay_with_options(ctx)
         replay_manifest(replay, sample_cmd, ctx)
         return None
     started = time.perf_counter()
@@ -169,6 +177,10 @@ def sample_cmd(
     options.update(spec.as_options())
     wanted = Wanted.for_method(method.value, labels_field, score_field, preset and preset.value)
     wanted.extra_fields = [spec.field] if spec.field else []
+    if min_score is not None and wanted.score_field is None:  # random reads scores to filter
+        wanted.score_field = Wanted.for_method(
+            "top-score", labels_field, score_field, preset and preset.value
+        ).score_field
     data = open_pool(pool, wanted, annotate=annotate, cache_dir=cache_dir)
     ctx.call_on_close(data.close)
     sizes = parse_sizes(k, len(data))
@@ -190,10 +202,11 @@ def sample_cmd(
                 data, RecordsKeys(given_pool.rows(), given_pool.lines), given_pool.source
             )
         counts["given"] = len(given_pool)
+    excluded = None
     if exclude:
-        blocked = match_mask(data, read_input(exclude, "reading", allow_empty=True))
-        counts["excluded"] = int(blocked.sum())
-        exclude_mask |= blocked
+        excluded = match_mask(data, read_input(exclude, "reading", allow_empty=True))
+        counts["excluded"] = int(excluded.sum())
+        exclude_mask |= excluded
     groups, dups = duplicate_rows(data, dedup, ann.scores, exclude_mask)
     if dedup != Dedup.none:
         counts["duplicates_skipped"] = int((dups & ~exclude_mask).sum())
@@ -204,10 +217,13 @@ def sample_cmd(
     if include:
         include_rows = match_in_order(data, read_input(include, "reading"), "--include")
         counts["included"] = len(include_rows)
+        refuse_overlap(include_rows, excluded)
     blocked = exclude_mask if min_score is None else exclude_mask | (ann.scores < min_score)
     available = len(data) - int(blocked.sum())
+    if available == 0:
+        raise typer.BadParameter(f"no record is left to choose from{filters_named(options)}")
     if count is not None and count > available and budget_tokens is None:
-        why = " after --min-score" if min_score is not None else ""
+        why = filters_named(options)
         raise typer.BadParameter(
             f"K={count} is larger than the pool ({available:,} records to choose from{why})",
             param_hint="'-k'",
@@ -260,14 +276,17 @@ def sample_cmd(
                 min_score=min_score,
                 cost=costs,
                 budget=budget_tokens,
-                quota=quota_values(data, spec.field) if spec.field else None,
+                quota=checked_quota_values(data, spec.field) if spec.field else None,
                 max_share=spec.max_share,
                 min_count=spec.min_count,
                 quota_field=spec.field or "group",
             )
         except ValueError as exc:  # options the sampler cannot use together (core checks)
             raise typer.BadParameter(str(exc)) from None
+    if len(selection.rows) == 0:
+        raise DataError(f"nothing was selected: {stop_reason(options, selection, cost)}")
     run = SampleRun(data, ann, graph, selection, phi_fn, prop_weight, norm, given_ann, costs)
+    run.why = stop_reason(options, selection, cost)
     written = write_subsets(
         run,
         sizes,

@@ -45,6 +45,7 @@ class SampleRun:
     norm: bool
     given: Annotations | None  # --given records (they start the state)
     costs: np.ndarray | None
+    why: str = ""  # why fewer records than asked were selected (for the warning)
 
 
 def _prefix_information(run: SampleRun, rows: np.ndarray) -> float | None:
@@ -120,6 +121,7 @@ def write_subsets(
             err_console.print(
                 f"[yellow]Warning:[/] only {len(rows):,} records were selected; "
                 f"{Path(path).name} holds them all, not {k:,}"
+                + (f" ({run.why})" if run.why else "")
             )
         write_rows(run.pool, rows.tolist(), path)  # a Pool or a PoolIndex
         body = dict(base)
