@@ -7,7 +7,9 @@ named by a hub name or a local folder. Vectors come back L2-normalised, float32.
 Backends (`BACKENDS`): `onnx-int8` (default: the model exported once to ONNX, int8 weights, run
 on ONNX Runtime; see `onnx_backend`), `onnx` (the same export in fp32) and `torch` (fp32
 PyTorch through sentence-transformers, the reference). Vectors of different backends differ a
-little, so each backend has its own cache key (`Embedder.key`).
+little, so each backend has its own cache key (`Embedder.key`). With the ONNX backends a text's
+vector depends on the text alone, never on the other texts encoded with it (`batch_size` only
+paces the work).
 """
 
 from __future__ import annotations
@@ -111,6 +113,8 @@ class Embedder:
         self.key = model_key(model)
         if backend != "torch" or max_length:
             self.key += f"-{backend}" + (f"-{max_length}" if max_length else "")
+        if backend != "torch":
+            self.key += "-solo"  # one text per run (batch-independent); older caches batched
         self.batch_size = batch_size
         self.device = device
         self.cache_dir = cache_dir

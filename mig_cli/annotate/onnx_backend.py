@@ -16,9 +16,14 @@ are atomic (temp file + rename), so concurrent workers (Ray actors) that export 
 at once are safe.
 
 `OnnxEncoder.encode` tokenises with the model's own fast tokenizer (`tokenizers`), truncates to
-`max_length` word pieces, sorts the texts by length so that a batch pads little, runs ONNX
-Runtime and puts the vectors back in input order. Why it is faster, and how much the tags
-change: benchmarks/RESULTS.md (`scripts/bench_tag_cli.py`).
+`max_length` word pieces and runs each text **on its own** (a batch of one, no padding), on one
+intra-op thread per run, with one run per core in parallel. A vector is therefore a function
+of the text alone: dynamic quantisation takes its activation scale over the input tensor, so
+a batch of several texts (padding included) would make a text's int8 vector, and its labels,
+depend on its batch neighbours (FINDINGS #6). Measured: per-text runs are as fast as sorted
+batches on these short texts, and bit-identical whatever the batch, order or thread count.
+Why it is faster than PyTorch, and how much the tags change: benchmarks/RESULTS.md
+(`scripts/bench_tag_cli.py`).
 
 Errors: `ModelError` when onnx/onnxruntime are missing or the model folder has another layout
 (use `--backend torch` then).
@@ -187,8 +192,16 @@ def exported_model(folder: str | os.PathLike, cache_dir: Path, *, quantize: bool
     return target
 
 
+def _cores() -> int:
+    """Cores this process may use (its CPU affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def _threads() -> int:
-    """Intra-op threads: OMP_NUM_THREADS when set (Ray sets it per actor), else all cores."""
+    """Parallel runs: OMP_NUM_THREADS when set (Ray sets it per actor), else 0 (all cores)."""
     value = os.environ.get("OMP_NUM_THREADS", "")
     return int(value) if value.isdigit() and int(value) > 0 else 0
 
@@ -219,24 +232,25 @@ class OnnxEncoder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_length)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = _threads()
+        options.intra_op_num_threads = 1  # one text per run; parallel runs use the cores
+        options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.workers = _threads() or _cores()
         self.dimension = int(self.session.get_outputs()[0].shape[1] or 0) or self._probe()
 
     def _probe(self) -> int:
-        return int(self._run([[101, 102]]).shape[1])
+        return int(self._run_one([101, 102]).shape[0])
 
-    def _run(self, ids: list[list[int]]) -> np.ndarray:
-        width = max(len(x) for x in ids)
-        input_ids = np.zeros((len(ids), width), dtype=np.int64)
-        mask = np.zeros_like(input_ids)
-        for row, tokens in enumerate(ids):
-            input_ids[row, : len(tokens)] = tokens
-            mask[row, : len(tokens)] = 1
-        feeds = {"input_ids": input_ids, "attention_mask": mask}
-        feeds["token_type_ids"] = np.zeros_like(input_ids)
-        return self.session.run(None, feeds)[0]
+    def _run_one(self, ids: list[int]) -> np.ndarray:
+        """The vector of one tokenised text, shape (dim,): a batch of one, no padding."""
+        input_ids = np.asarray([ids], dtype=np.int64)
+        feeds = {
+            "input_ids": input_ids,
+            "attention_mask": np.ones_like(input_ids),
+            "token_type_ids": np.zeros_like(input_ids),
+        }
+        return self.session.run(None, feeds)[0][0]
 
     def encode(
         self,
@@ -245,17 +259,27 @@ class OnnxEncoder:
         batch_size: int = 64,
         on_batch: Callable[[int], None] | None = None,
     ) -> np.ndarray:
+        """Unit float32 vectors (len(texts), dim) in input order; each text is run on its own.
+
+        `batch_size` only sets how many texts are tokenised and reported (`on_batch`) at a
+        time (`batch_size * 8`); it never changes a vector.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         step = max(1, batch_size * 8)  # tokenise a slice at a time: bounded memory
-        for start in range(0, len(texts), step):
-            encodings = self.tokenizer.encode_batch(list(texts[start : start + step]))
-            ids = [e.ids for e in encodings]
-            order = np.argsort([len(x) for x in ids], kind="stable")
-            for b in range(0, len(order), batch_size):
-                rows = order[b : b + batch_size]
-                out[start + rows] = self._run([ids[i] for i in rows])
-            if on_batch is not None:
-                on_batch(len(ids))
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            for start in range(0, len(texts), step):
+                encodings = self.tokenizer.encode_batch(list(texts[start : start + step]))
+                ids = [e.ids for e in encodings]
+                if self.workers > 1:
+                    vectors = list(pool.map(self._run_one, ids))
+                else:
+                    vectors = [self._run_one(x) for x in ids]
+                if vectors:
+                    out[start : start + len(vectors)] = np.stack(vectors)
+                if on_batch is not None:
+                    on_batch(len(ids))
         return out
 
 

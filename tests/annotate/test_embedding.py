@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import pickle
+import random
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mig_cli.annotate.embedding import Embedder, bundled_model_path
 from mig_cli.annotate.onnx_backend import exported_model, model_layout
+from mig_cli.annotate.taggers import TaxonomyTagger
 from mig_cli.errors import ModelError
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
 
 TEXTS = [
     "Write a Python function that reverses a linked list.",
@@ -52,10 +56,14 @@ def test_int8_stays_close_to_torch_and_unit_norm(torch_vectors):
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     cosine = (vecs * torch_vectors).sum(axis=1)
     assert cosine.min() > 0.97, cosine
-    # nearest neighbours among the texts are the same as with fp32
-    assert (
-        (vecs @ vecs.T).argsort(1)[:, -2] == (torch_vectors @ torch_vectors.T).argsort(1)[:, -2]
-    ).all()
+    # nearest neighbours among the texts are the same as with fp32, where fp32's is clear
+    # (text 5's two nearest are 0.040 and 0.036 in fp32: a tie either way)
+    sims = torch_vectors @ torch_vectors.T
+    ranked = np.sort(sims, axis=1)
+    clear = ranked[:, -2] - ranked[:, -3] > 0.01
+    assert clear.sum() >= 4
+    same = (vecs @ vecs.T).argsort(1)[:, -2] == sims.argsort(1)[:, -2]
+    assert same[clear].all()
 
 
 def test_rows_come_back_in_input_order():
@@ -66,6 +74,48 @@ def test_rows_come_back_in_input_order():
     np.testing.assert_allclose(shuffled, vecs[perm], atol=2e-3)
     alone = embedder.encode([TEXTS[2]])
     assert float(alone[0] @ vecs[2]) > 0.99
+
+
+def _pool_prompts(n: int) -> list[str]:
+    """First user turns of the bundled sample pool: real texts of very different lengths."""
+    texts = []
+    for line in (ROOT / "data" / "sample-pool.jsonl").read_text().splitlines():
+        turns = json.loads(line).get("messages") or []
+        text = next((t["content"] for t in turns if t.get("role") == "user"), None)
+        if text:
+            texts.append(text)
+        if len(texts) == n:
+            return texts
+    return texts
+
+
+def test_a_text_gets_the_same_vector_and_labels_in_any_batch_and_position():
+    """FINDINGS #6: dynamic int8 took its activation scale over the whole (padded) batch."""
+    texts = _pool_prompts(48) + TEXTS
+    embedder = Embedder(batch_size=64)  # the default backend, onnx-int8
+    whole = embedder.encode(texts)
+    order = list(range(len(texts)))
+    random.Random(7).shuffle(order)
+    for batch_size in (1, 5, 256):
+        embedder.batch_size = batch_size
+        shuffled = embedder.encode([texts[i] for i in order])
+        assert np.array_equal(shuffled, whole[order]), batch_size  # bit for bit
+    embedder.batch_size = 64
+    longest = max(texts, key=len)
+    among_others = embedder.encode([longest * 2, texts[3], longest, texts[40]])
+    assert np.array_equal(among_others[[1, 3]], whole[[3, 40]])
+    embedder._model.workers = 1  # one run at a time gives the same vectors as parallel runs
+    assert np.array_equal(embedder.encode(texts[:8]), whole[:8])
+
+    tagger = TaxonomyTagger(embedder.encode)
+    labels = tagger.tag_batch(texts)
+    assert sum(map(len, labels)) >= 2 * len(texts)
+    embedder.batch_size = 3
+    assert [tagger.tag_batch([t])[0] for t in texts[:10]] == labels[:10]
+    assert tagger.tag_batch([texts[i] for i in order]) == [labels[i] for i in order]
+
+    fp32 = Embedder(backend="onnx", batch_size=64)
+    assert np.array_equal(fp32.encode(texts[::-1])[::-1], fp32.encode(texts))
 
 
 def test_max_length_cuts_long_texts(torch_vectors):

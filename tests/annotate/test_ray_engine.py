@@ -202,9 +202,10 @@ def test_cli_tag_with_the_real_model_on_ray_equals_local(tmp_path):
     lines = (ROOT / "data" / "sample-pool.jsonl").read_text().splitlines()[:50]
     pool = tmp_path / "pool.jsonl"
     pool.write_text("\n".join(lines) + "\n")
-    base = ["tag", pool, "--batch-size", "10"]
-    local = run_cli(*base, "-o", tmp_path / "local.jsonl")
+    # different batch sizes: a record's labels must not depend on its batch (FINDINGS #6)
+    local = run_cli("tag", pool, "--batch-size", "7", "-o", tmp_path / "local.jsonl")
     assert local.exit_code == 0, local.output
+    base = ["tag", pool, "--batch-size", "10"]
     out = run_cli(*base, "-o", tmp_path / "tagged", "--engine", "ray", "--num-workers", "2")
     assert out.exit_code == 0, out.output
     assert len(list((tmp_path / "tagged").glob("part-*.parquet"))) == 1  # 50 rows < 80 per shard
