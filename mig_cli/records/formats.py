@@ -138,10 +138,11 @@ def open_input(name: str | InputFile) -> InputFile:
 
 
 def _folder_kind(path: str) -> str:
-    """'parquet-folder' for a folder of Parquet shards (see `shards`), else 'datasets'."""
-    from .shards import is_parquet_folder
+    """'parquet-folder' for a folder of Parquet shards (see `shards.folder_kind`), else
+    'datasets'; DataError for a folder mixing Parquet and other files, or of JSONL files."""
+    from .shards import folder_kind
 
-    return "parquet-folder" if is_parquet_folder(path) else "datasets"
+    return folder_kind(path)
 
 
 def _sniff(info: InputFile) -> InputFile:

@@ -15,7 +15,10 @@ unfinished ones). Each shard is a small JSON-able dict that says where its rows 
 
 A folder of Parquet shards (`part-00000.parquet`, ... as `mig tag --engine ray -o FOLDER/`
 writes them, or any folder of `*.parquet` files) is a pool: its rows are the files' rows, files
-in name order; hidden files (and names starting with `_`) are ignored.
+in name order. Hidden files, names starting with `_` (`_SUCCESS`, `_metadata` markers) and mig
+manifests (`*.manifest.json`) are ignored; any other file or subfolder beside the Parquet files
+is refused (`folder_kind`), never skipped: it would be data silently left out (FINDINGS #4).
+A folder of JSONL files is refused with what is supported (concatenate it, or convert it).
 """
 
 from __future__ import annotations
@@ -40,18 +43,57 @@ from .formats import (
 )
 from .rows import RawRow, iter_rows
 
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+
+
+def _ignored(name: str) -> bool:
+    """Hidden files, `_SUCCESS`-style markers and mig's own manifests: not data."""
+    return name.startswith((".", "_")) or name.endswith(".manifest.json")
+
+
+def folder_kind(path: str) -> str:
+    """What a folder input is: 'parquet-folder' or 'datasets' (a `save_to_disk` folder).
+
+    'datasets' when it holds `state.json` or `dataset_dict.json`, or no Parquet/JSONL file
+    (the datasets reader then says what is missing). Raises `DataError` naming the first stray
+    entry (in name order) of a folder holding Parquet files and anything else, and for a folder
+    of JSONL files (not a supported pool; the message says what is).
+    """
+    folder = Path(path)
+    if (folder / "state.json").exists() or (folder / "dataset_dict.json").exists():
+        return "datasets"
+    entries = sorted((p for p in folder.iterdir() if not _ignored(p.name)), key=lambda p: p.name)
+    parquet = [p for p in entries if p.is_file() and p.suffix == ".parquet"]
+    if parquet:
+        stray = next((p for p in entries if p not in parquet), None)
+        if stray is not None:
+            what = "a subfolder" if stray.is_dir() else "not a Parquet file"
+            raise DataError(
+                f"{stray.name} is {what}; a folder pool holds only Parquet shards "
+                "(hidden files, _SUCCESS markers and *.manifest.json are ignored): "
+                "move it out, or name the files one at a time",
+                source=path,
+            )
+        return "parquet-folder"
+    jsonl = next((p for p in entries if p.name.endswith(JSONL_SUFFIXES)), None)
+    if jsonl is not None:
+        raise DataError(
+            f"is a folder of JSONL files ({jsonl.name}, ...); a folder pool is a folder of "
+            "Parquet shards or a datasets save_to_disk folder: concatenate the JSONL files "
+            f"into one (cat {path.rstrip('/')}/*.jsonl > pool.jsonl) and pass that file",
+            source=path,
+        )
+    return "datasets"
+
 
 def is_parquet_folder(path: str) -> bool:
-    """A folder with `*.parquet` files and no `state.json` (that would be a datasets folder)."""
-    folder = Path(path)
-    if not folder.is_dir() or (folder / "state.json").exists():
-        return False
-    return any(_visible_parquet(folder))
+    """A folder that `folder_kind` reads as Parquet shards (it may raise `DataError`)."""
+    return Path(path).is_dir() and folder_kind(path) == "parquet-folder"
 
 
 def _visible_parquet(folder: Path) -> Iterator[Path]:
     for p in folder.iterdir():
-        if p.is_file() and p.suffix == ".parquet" and not p.name.startswith((".", "_")):
+        if p.is_file() and p.suffix == ".parquet" and not _ignored(p.name):
             yield p
 
 

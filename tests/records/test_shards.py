@@ -125,3 +125,60 @@ def test_sample_and_stats_read_a_folder_of_shards(tiny_pool, tiny_graph, tmp_pat
     stats = runner.invoke(app, ["stats", str(folder), "--graph", str(tiny_graph)])
     assert stats.exit_code == 0, stats.output
     assert "30" in stats.output
+
+
+def _mixed_folder(tmp_path, extra: str):
+    folder = tmp_path / "mixdir"
+    folder.mkdir()
+    records = [{"id": i, "messages": [{"role": "user", "content": f"q{i}"}]} for i in range(6)]
+    pq.write_table(pa.Table.from_pylist(records), folder / "a.parquet")
+    (folder / extra).write_text("".join(json.dumps(r) + "\n" for r in records))
+    return folder
+
+
+@pytest.mark.parametrize("extra", ["b.jsonl", "notes.txt", "z.json"])
+def test_a_parquet_folder_with_other_files_is_refused_by_every_reader(tmp_path, extra):
+    """FINDINGS #4: the JSONL beside the Parquet file was silently dropped."""
+    from mig_cli.records.formats import read_pool
+
+    folder = _mixed_folder(tmp_path, extra)
+    for read in (read_pool, count_rows, lambda p: list(iter_rows(p)), lambda p: plan_shards(p, 4)):
+        with pytest.raises(DataError, match=f"{extra} is not a Parquet file"):
+            read(str(folder))
+
+
+def test_the_cli_refuses_a_mixed_folder_in_one_line_and_writes_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from mig_cli.cli.app import app
+
+    folder = _mixed_folder(tmp_path, "b.jsonl")
+    (folder / "c.jsonl").write_text("{}\n")
+    out = tmp_path / "x.jsonl"
+    result = CliRunner().invoke(app, ["score", str(folder), "-o", str(out), "--scorer", "length"])
+    assert result.exit_code == 1, result.output
+    message = result.output.strip()
+    assert message.count("\n") == 0 and "Traceback" not in message
+    assert message.startswith("Error: ") and "b.jsonl is not a Parquet file" in message
+    assert "c.jsonl" not in message  # the first stray file, in name order
+    assert not out.exists()
+
+
+def test_markers_hidden_files_and_manifests_are_ignored_but_subfolders_are_not(tmp_path):
+    folder = _mixed_folder(tmp_path, ".b.jsonl")
+    (folder / "_SUCCESS").write_text("")
+    (folder / "_common_metadata").write_bytes(b"x")
+    (folder / "subset.manifest.json").write_text("{}")
+    assert is_parquet_folder(str(folder)) and count_rows(str(folder)) == 6
+    (folder / "year=2024").mkdir()
+    with pytest.raises(DataError, match="year=2024 is a subfolder"):
+        count_rows(str(folder))
+
+
+def test_a_folder_of_jsonl_shards_is_refused_with_what_is_supported(tmp_path):
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    for k in range(2):
+        (folder / f"part-{k}.jsonl").write_text(json.dumps({"id": k}) + "\n")
+    with pytest.raises(DataError, match=r"folder of JSONL files \(part-0.jsonl.*Parquet shards"):
+        list(iter_rows(str(folder)))
