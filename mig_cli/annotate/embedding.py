@@ -26,6 +26,10 @@ from ..errors import ModelError
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("onnx-int8", "onnx", "torch")
 DEFAULT_BACKEND = "onnx-int8"
+# Labels (graph nodes) are embedded in fp32: the calibrated edge thresholds of
+# `selection.graph` were measured with fp32 vectors, and int8 moves label cosines by 0.01 on
+# average (0.08 at most), which changed 29 of MiniLM's 185 edges at 0.65 (benchmarks/RESULTS.md).
+LABEL_BACKEND = "onnx"
 _BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "bundled", "default"}
 
 
@@ -203,3 +207,13 @@ class Embedder:
             if on_batch is not None:
                 on_batch(len(chunk))
         return out
+
+
+def label_embedder(model: str | None = None, **options) -> Embedder:
+    """The `Embedder` for label-graph nodes: fp32 (`LABEL_BACKEND`), whatever tags records.
+
+    A few thousand short labels cost little in fp32, and their vectors then match those the
+    per-model edge thresholds (`selection.graph.CALIBRATED_THRESHOLDS`) were calibrated with
+    (fp32 ONNX equals fp32 PyTorch to 2e-4). `options` go to `Embedder` (e.g. `cache_dir`).
+    """
+    return Embedder(model, backend=LABEL_BACKEND, **options)

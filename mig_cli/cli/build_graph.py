@@ -7,7 +7,7 @@ import time
 import typer
 
 from .. import __version__
-from ..annotate.embedding import Embedder
+from ..annotate.embedding import label_embedder
 from ..records.annotations import LabelColumn, read_labels, resolve_fields
 from ..records.embedding_cache import EmbeddingCache
 from ..records.graph_files import GRAPH_FILES, write_graph
@@ -38,7 +38,7 @@ from .options import (
 
 def _embed_fn(model: str | None, cache_dir: str | None, what: str = "embedding labels"):
     """Embed labels through the on-disk cache keyed by model and label text."""
-    embedder = Embedder(model)
+    embedder = label_embedder(model)
     return cached_embed(embedder, EmbeddingCache(cache_dir), what), embedder
 
 

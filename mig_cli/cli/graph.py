@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import typer
 
-from ..annotate.embedding import Embedder
+from ..annotate.embedding import label_embedder
 from ..errors import DataError
 from ..records.annotations import read_labels, resolve_fields
 from ..records.embedding_cache import EmbeddingCache
@@ -166,7 +166,7 @@ def sweep_cmd(
     nodes, _ = select_nodes(vocab, counts, max_nodes=max_nodes, min_count=min_count)
     if not nodes:
         raise DataError("no labels to build a graph from", source=data.source, field=lf)
-    embedder = Embedder(model)
+    embedder = label_embedder(model)
     vectors = cached_embed(embedder, EmbeddingCache(cache_dir))(nodes)
     with err_console.status(f"similar pairs of {len(nodes):,} labels at >= {min(values)}"):
         src, dst, w = similarity_edges(vectors, min(values))

@@ -93,15 +93,15 @@ def default_graph(
     `edge_threshold` with `model` (default: the bundled MiniLM), embeddings cached on disk.
     `edge_threshold` None = the model's calibrated value (`graph.calibrated_threshold`), else
     "auto"; `DEFAULT_EDGE_THRESHOLD` (0.9) is the paper's value for its own embeddings."""
-    from ..annotate.embedding import Embedder
+    from ..annotate.embedding import label_embedder
     from ..records.embedding_cache import EmbeddingCache
     from .graph import build_graph, calibrated_threshold
 
     if edge_threshold is None:
-        found = calibrated_threshold(Embedder(model).name)
+        found = calibrated_threshold(label_embedder(model).name)
         edge_threshold = "auto" if found is None else found
 
-    embedder = Embedder(model)
+    embedder = label_embedder(model)
     cache = EmbeddingCache(cache_dir)
 
     def embed(texts: list[str]) -> np.ndarray:

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mig_cli.annotate.embedding import Embedder, bundled_model_path
+from mig_cli.annotate.embedding import Embedder, bundled_model_path, label_embedder
 from mig_cli.annotate.onnx_backend import exported_model, model_layout
-from mig_cli.annotate.taggers import TaxonomyTagger
+from mig_cli.annotate.taggers import TaxonomyTagger, load_taxonomy
 from mig_cli.errors import ModelError
 
 pytestmark = pytest.mark.slow
@@ -116,6 +116,24 @@ def test_a_text_gets_the_same_vector_and_labels_in_any_batch_and_position():
 
     fp32 = Embedder(backend="onnx", batch_size=64)
     assert np.array_equal(fp32.encode(texts[::-1])[::-1], fp32.encode(texts))
+
+
+def test_labels_are_embedded_in_fp32_as_the_edge_threshold_was_calibrated(model_dir):
+    from mig_cli.selection.graph import calibrated_threshold, similarity_edges
+
+    names = sorted(set(load_taxonomy()[0]))[::2]  # ~300 real label names
+    embedder = label_embedder()
+    assert embedder.backend == "onnx" and embedder.key != Embedder().key
+    threshold = calibrated_threshold(embedder.name)
+    assert threshold is not None
+
+    def edges(vectors):
+        src, dst, _ = similarity_edges(vectors, threshold)
+        return set(zip(src.tolist(), dst.tolist()))
+
+    got = edges(embedder.encode(names))
+    assert len(got) >= 20
+    assert got == edges(Embedder(backend="torch").encode(names))  # what 0.65 was measured on
 
 
 def test_max_length_cuts_long_texts(torch_vectors):
