@@ -49,6 +49,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..records.chat import Turn, turn_pairs
+from .writing_systems import unreadable_share
 
 Embed = Callable[[list[str]], np.ndarray]
 SCALE = 10.0
@@ -82,10 +83,6 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"^\s*([-*+•]|\d+[.)]|#+|\|)")
-_UNREADABLE = re.compile(
-    r"[\u0590-\u08ff\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    r"\uac00-\ud7af\uf900-\ufaff]"
-)
 _CJK = re.compile(
     r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 )
@@ -96,12 +93,6 @@ def approx_tokens(text: str) -> int:
     cjk = len(_CJK.findall(text))
     other = sum(1 for c in text if not c.isspace()) - cjk
     return cjk + (other + 3) // 4
-
-
-def unreadable_share(text: str) -> float:
-    """Share of the non-space characters in scripts an English-only model cannot read."""
-    chars = sum(1 for c in text if not c.isspace())
-    return len(_UNREADABLE.findall(text)) / chars if chars else 0.0
 
 
 def answer_factor(prompt: str, reply: str, harmful: bool = False) -> float:

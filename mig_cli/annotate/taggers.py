@@ -56,7 +56,44 @@ from importlib import resources
 
 import numpy as np
 
+from .writing_systems import is_unreadable, script_language
+
 Embed = Callable[[list[str]], np.ndarray]
+_DATA_FILES = ("taxonomy.tsv", "cues.tsv", "tasks.tsv", "harm_words.txt", "code_words.txt")
+_FENCE = re.compile(r"```[ \t]*([A-Za-z+#]+)")
+_FENCE_ANY = re.compile(r"```|^(    |\t)\S", re.MULTILINE)
+FENCE_LANGUAGES = {
+    "python": "python programming",
+    "py": "python programming",
+    "javascript": "javascript programming",
+    "js": "javascript programming",
+    "typescript": "typescript programming",
+    "ts": "typescript programming",
+    "java": "java programming",
+    "cpp": "c++ programming",
+    "c++": "c++ programming",
+    "c": "c programming",
+    "go": "go programming",
+    "golang": "go programming",
+    "rust": "rust programming",
+    "rs": "rust programming",
+    "ruby": "ruby programming",
+    "php": "php programming",
+    "swift": "swift programming",
+    "kotlin": "kotlin programming",
+    "scala": "scala programming",
+    "r": "r programming",
+    "sql": "sql query",
+    "bash": "shell scripting",
+    "sh": "shell scripting",
+    "shell": "shell scripting",
+    "html": "html markup",
+    "css": "css styling",
+    "csharp": "c# programming",
+    "cs": "c# programming",
+    "haskell": "haskell programming",
+    "lua": "lua programming",
+}
 
 _DATA = "data"
 CUE_CHARS = 2000  # cues read the start of a text (the model itself reads ~1,000 characters)
@@ -195,6 +232,67 @@ class TaxonomyTagger(VocabTagger):
         self._framing = [(j, c.pattern) for j, c in cues if c.kind == "framing"]
         self._always = [(j, c.pattern) for j, c in cues if c.kind == "always"]
         self._context = [(j, c) for j, c in cues if c.kind == "context"]
+        self.use_cues = bool(use_cues)
+        self._tasks = [(index[t], p) for t, p in load_tasks() if t in index] if use_cues else []
+        self._harm_cue = load_harm_cue()
+        self._harm = np.array([d == "safety" for d in self.domain_of])
+        self._coding = np.array([d == "coding" for d in self.domain_of])
+        self._cue_only = np.array([d == "tasks" for d in self.domain_of])
+        self._code_cue = load_code_cue()
+        self.unreadable = 0  # texts seen so far that the model cannot read (see tag_batch)
+
+    def tag_batch(self, texts: Sequence[str]) -> list[list[str]]:
+        """Tags for each text, best first; a blank text gets [].
+
+        A text mostly in a script the model cannot read (`writing_systems.is_unreadable`) is
+        not embedded: it gets its language ("written in japanese"), its task tags and a code
+        language from its fences only, and is counted in `self.unreadable`.
+        """
+        out: list[list[str]] = [[] for _ in texts]
+        keep, foreign = [], []
+        for i, t in enumerate(texts):
+            if isinstance(t, str) and t.strip():
+                (foreign if self.use_cues and is_unreadable(t[:CUE_CHARS]) else keep).append(i)
+        self.unreadable += len(foreign)
+        for i in foreign:
+            out[i] = self._unreadable_tags(texts[i])
+        if keep:
+            kept = [texts[i] for i in keep]
+            for i, tags in zip(keep, self.select(self.similarities(kept), kept), strict=True):
+                out[i] = tags
+        return out
+
+    def _task_tags(self, text: str) -> list[int]:
+        """Indices of the first two task tags whose cue matches (`data/tasks.tsv`)."""
+        found: list[int] = []
+        for j, pattern in self._tasks:
+            if j not in found and pattern.search(text):
+                found.append(j)
+                if len(found) == 2:
+                    break
+        return found
+
+    def _fence_languages(self, text: str) -> list[int]:
+        index = {t: i for i, t in enumerate(self.tags)}
+        found = []
+        for lang in _FENCE.findall(text):
+            tag = FENCE_LANGUAGES.get(lang.lower())
+            if tag in index and index[tag] not in found:
+                found.append(index[tag])
+        return found
+
+    def _unreadable_tags(self, text: str) -> list[str]:
+        text = text[:CUE_CHARS]
+        chosen = self._task_tags(text) + self._fence_languages(text)
+        tags = [self.tags[j] for j in chosen]
+        language = script_language(text)
+        if language:
+            tags.insert(0, f"written in {language}")
+        if self.domain_tag:
+            domains = [self.domain_of[j] for j in chosen if self.domain_of[j] != "tasks"]
+            domain = domains[0] if domains else "language"
+            tags.insert(0, domain)
+        return list(dict.fromkeys(tags))
 
     def _select(self, sims: np.ndarray, text: str) -> list[str]:
         text = text[:CUE_CHARS]
@@ -207,6 +305,16 @@ class TaxonomyTagger(VocabTagger):
                     fired.append(j)
                 else:
                     base[j] = -np.inf
+        if self._cue_only.any():
+            base = base.copy() if base is sims else base
+            base[self._cue_only] = -np.inf  # task-form tags come from their cues only
+        if self.use_cues:
+            base = base.copy() if base is sims else base
+            if not self._harm_cue.search(text):
+                base[self._harm] = -np.inf  # a harm tag needs a harm word AND the embedding
+            if not (self._code_cue.search(text) or _FENCE_ANY.search(text)):
+                base[self._coding] = -np.inf  # no coding tag for a text with no code in it
+            fired += [j for j in self._fence_languages(text) if j not in fired]
         framing = [j for j, pattern in self._framing if j not in fired and pattern.search(text)]
         fired += framing
         fired += [j for j, pattern in self._always if j not in fired and pattern.search(text)]
@@ -215,7 +323,9 @@ class TaxonomyTagger(VocabTagger):
             for j, cue in self._context:
                 if j in fired:
                     continue
-                near = {self.domain_of[i] for i in top if i != j}
+                near = {
+                    self.domain_of[i] for i in top if i != j and base[i] >= self.min_similarity
+                }
                 if cue.domains & near and cue.pattern.search(text):
                     fired.append(j)
         scores = base
@@ -223,19 +333,25 @@ class TaxonomyTagger(VocabTagger):
             scores = base.copy()
             scores[fired] += self.cue_bonus
         order = _ranked(scores, self.top_k)
-        floor = max(self.min_similarity, float(base.max()) - self.margin)
-        chosen = [j for j in order if scores[j] >= floor] or [int(order[0])]
+        best = float(base.max())
+        floor = max(self.min_similarity, best - self.margin) if np.isfinite(best) else np.inf
+        chosen = [j for j in order if scores[j] >= floor]
+        if not chosen and np.isfinite(scores[order[0]]):
+            chosen = [int(order[0])]
         chosen += [j for j in sorted(fired, key=lambda j: -scores[j]) if j not in chosen]
         tags = [self.tags[j] for j in chosen]
         if self.domain_tag:
             domain = self._domain(chosen, scores, framing)
             tags = [domain, *(t for t in tags if t != domain)]
-        return tags
+        tasks = [self.tags[j] for j in self._task_tags(text)]
+        return list(dict.fromkeys(tags + tasks))
 
     def _domain(self, chosen: list[int], scores: np.ndarray, framing: list[int]) -> str:
         """The first framing cue's domain, else the domain with the highest summed score."""
         if framing:
             return self.domain_of[framing[0]]
+        if not chosen:
+            return "conversation"
         totals: dict[str, float] = {}
         for j in chosen:
             totals[self.domain_of[j]] = totals.get(self.domain_of[j], 0.0) + float(scores[j])
@@ -289,6 +405,38 @@ def load_taxonomy_domains() -> dict[str, str]:
     return {t: d for t, _, d in _taxonomy_rows()}
 
 
+def load_tasks() -> list[tuple[str, re.Pattern[str]]]:
+    """The bundled task cues (`data/tasks.tsv`): (tag, pattern), in file order."""
+    out = []
+    for n, raw in enumerate(_read_bundled("tasks.tsv").splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        tag, sep, regex = raw.partition("\t")
+        if not sep:
+            raise ValueError(f"tasks.tsv:{n}: expected 'tag<TAB>regex'")
+        out.append((tag.strip(), re.compile(regex.strip(), re.IGNORECASE | re.MULTILINE)))
+    return out
+
+
+def _bundled_regex(name: str) -> re.Pattern[str]:
+    lines = [
+        line.strip()
+        for line in _read_bundled(name).splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return re.compile("|".join(f"(?:{x})" for x in lines), re.IGNORECASE)
+
+
+def load_harm_cue() -> re.Pattern[str]:
+    """Words that make a request about harm (`data/harm_words.txt`); a harm tag needs one."""
+    return _bundled_regex("harm_words.txt")
+
+
+def load_code_cue() -> re.Pattern[str]:
+    """Words and syntax that show a request is about code (`data/code_words.txt`)."""
+    return _bundled_regex("code_words.txt")
+
+
 def load_cues() -> list[Cue]:
     """The bundled cues (`data/cues.tsv`; its header explains the format)."""
     fragments: dict[str, str] = {}
@@ -323,7 +471,7 @@ def harmful_labels() -> frozenset[str]:
 def taxonomy_fingerprint() -> str:
     """A short hash of the bundled taxonomy and cues, to record with tagged output."""
     digest = hashlib.sha1()
-    for name in ("taxonomy.tsv", "cues.tsv"):
+    for name in _DATA_FILES:
         digest.update(_read_bundled(name).encode("utf-8"))
     return digest.hexdigest()[:12]
 

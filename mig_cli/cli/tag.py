@@ -37,7 +37,7 @@ from .annotation import (
     ray_engine,
     run_stage,
 )
-from .common import cached_embed, config_option, reports_errors
+from .common import cached_embed, config_option, err_console, reports_errors
 
 
 @reports_errors
@@ -115,7 +115,18 @@ def tag_cmd(
         device = "cuda" if num_gpus else "cpu"
         factory = functools.partial(annotator_only, functools.partial(recipe, device=device))
         ray = ray_engine(ray_address, num_workers, num_gpus, factory)
-    run_stage(pool, output, annotator, batch_size or default_batch, strict, restart, "tagging", ray)
+    report = run_stage(
+        pool, output, annotator, batch_size or default_batch, strict, restart, "tagging", ray
+    )
+    unreadable = getattr(getattr(annotator, "tagger", None), "unreadable", 0)
+    if unreadable and report is not None and report.annotated:
+        share = min(1.0, unreadable / report.annotated)
+        err_console.print(
+            f"[yellow]Warning:[/] {unreadable:,} records ({share:.0%} of the "
+            "tagged) are mostly in scripts the English-only default model cannot read (CJK, "
+            "Arabic, ...): they got their language, task and code-language tags only; name a "
+            "multilingual model with --model for topic tags"
+        )
 
 
 def annotator_only(recipe):

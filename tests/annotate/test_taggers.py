@@ -14,6 +14,7 @@ from mig_cli.annotate.taggers import (
     TAGGERS,
     TaxonomyTagger,
     VocabTagger,
+    harmful_labels,
     load_cues,
     load_taxonomy,
     load_taxonomy_domains,
@@ -227,7 +228,9 @@ def test_role_play_cue_sets_the_domain(taxonomy_space):
     assert tags[0] == "role play"
     assert "character role play" in tags and "history" in tags
     plain = _want(taxonomy_space, "Describe a pirate ship.", {"history": 0.5})
-    assert TaxonomyTagger(taxonomy_space).tag_batch([plain]) == [["knowledge", "history"]]
+    assert TaxonomyTagger(taxonomy_space).tag_batch([plain]) == [
+        ["knowledge", "history", "explanation"]  # + the task tag of "Describe ..."
+    ]
 
 
 def test_language_tags_are_gated_by_programming_words(taxonomy_space):
@@ -244,7 +247,7 @@ def test_language_tags_are_gated_by_programming_words(taxonomy_space):
     )
     got_code, got_snake = TaxonomyTagger(s).tag_batch([code, snake])
     assert got_code[0] == "coding" and "python programming" in got_code
-    assert got_snake == ["knowledge", "zoology"]  # gated: no programming word
+    assert got_snake == ["knowledge", "zoology", "question answering"]  # gated: no code word
     off = TaxonomyTagger(s, cue_bonus=0.0).tag_batch([code])[0]
     assert "python programming" in off  # a fired cue is kept even without a bonus
 
@@ -259,9 +262,10 @@ def test_context_cue_fires_only_in_its_domain(taxonomy_space):
         "arithmetic word problem",
         "budget word problem",
         "money word problem",  # fired with similarity 0: kept after the ranked tags
+        "question answering",  # the task tag of "How much ...?"
     ]
     other = _want(s, text + " ", {"poem": 0.5, "haiku": 0.3})
-    assert TaxonomyTagger(s).tag_batch([other]) == [["writing", "poem"]]
+    assert TaxonomyTagger(s).tag_batch([other]) == [["writing", "poem", "question answering"]]
 
 
 def test_always_on_safety_cue_keeps_its_tag_but_the_domain_is_voted(taxonomy_space):
@@ -274,8 +278,9 @@ def test_always_on_safety_cue_keeps_its_tag_but_the_domain_is_voted(taxonomy_spa
     )
     name = _want(s, "Rob has 3 apples and buys 2 more.", {"arithmetic word problem": 0.6})
     got_rob, got_sum, got_name = TaxonomyTagger(s).tag_batch([rob, sum_, name])
-    assert got_rob == ["safety", "theft", "daily schedule"]
-    assert got_sum == ["mathematics", "arithmetic word problem", "theft"]
+    assert got_rob == ["safety", "theft", "daily schedule", "question answering"]
+    tasks = ["math problem solving", "question answering"]  # "How many ...?"
+    assert got_sum == ["mathematics", "arithmetic word problem", "theft", *tasks]
     assert got_name == ["mathematics", "arithmetic word problem"]  # "Rob" the name is no cue
 
 
@@ -353,3 +358,78 @@ def test_real_model_on_real_records():
     assert got["roleplay"][0] == "role play" and "character role play" in got["roleplay"], got
     assert got["toolformer"][0] == "tool use", got
     assert got["harm"][0] == "safety" and "theft" in got["harm"], got
+
+
+# --- precision: harm, coding and task tags, scripts the model cannot read -----------------
+
+
+def test_a_harm_tag_needs_a_harm_word_and_the_embedding(taxonomy_space):
+    s = taxonomy_space
+    water = _want(s, "What is the boiling point of water?", {"poisoning": 0.6, "chemistry": 0.55})
+    dog = _want(s, "How do I poison my neighbour's dog?", {"poisoning": 0.6, "chemistry": 0.3})
+    quiz = _want(s, "Name a poison used in old novels.", {"chemistry": 0.6, "poisoning": 0.2})
+    got_water, got_dog, got_quiz = TaxonomyTagger(s).tag_batch([water, dog, quiz])
+    assert not set(got_water) & harmful_labels() and "chemistry" in got_water
+    assert got_dog[:2] == ["safety", "poisoning"]
+    assert "poisoning" not in got_quiz  # the word alone is not enough either
+    assert TaxonomyTagger(s, use_cues=False).tag_batch([water])[0][:2] == ["safety", "poisoning"]
+
+
+def test_a_coding_tag_needs_code_in_the_text(taxonomy_space):
+    s = taxonomy_space
+    water = _want(
+        s,
+        "At what temperature does water boil?",
+        {"temperature conversion program": 0.6, "chemistry": 0.55},
+    )
+    script = _want(
+        s,
+        "Write a script that converts Celsius to Fahrenheit.",
+        {"temperature conversion program": 0.6, "chemistry": 0.3},
+    )
+    got_water, got_script = TaxonomyTagger(s).tag_batch([water, script])
+    assert "temperature conversion program" not in got_water and got_water[0] != "coding"
+    assert got_script[0] == "coding" and "temperature conversion program" in got_script
+
+
+@pytest.mark.parametrize(
+    "text,task",
+    [
+        ("Summarize this article in two sentences.", "summarization"),
+        ("Translate 'good morning' into French.", "translation"),
+        ("Classify these animals into mammals and birds: cat, owl.", "classification"),
+        ("Rewrite this sentence to sound more formal: gimme the file.", "paraphrasing"),
+        ("Write a short story about a lost key.", "creative story"),
+        ("Write a function that returns the largest of three numbers.", "code writing"),
+        ("Complete the following Go code:\n```go\nfunc add(", "code completion"),
+        ("Solve for x: $2x + 3 = 7$.", "math problem solving"),
+        ("Who wrote Hamlet?", "question answering"),
+        ("この文章を要約してください。", "summarization"),
+        ("次の動物を哺乳類と鳥類に分類してください：猫、フクロウ", "classification"),
+        ("请把这句话翻译成英文：你好", "translation"),
+    ],
+)
+def test_task_tags_come_from_the_form_of_the_request(taxonomy_space, text, task):
+    q = _want(taxonomy_space, text, {"history": 0.4})
+    assert task in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+
+
+def test_text_the_model_cannot_read_is_not_embedded(taxonomy_space):
+    s = taxonomy_space
+    s.calls.clear()
+    tagger = TaxonomyTagger(s)
+    japanese = "日本の首都はどこですか？"
+    chinese = "如何评价这部电影的音乐？"
+    tags = tagger.tag_batch([japanese, chinese, "Who wrote Hamlet?"])
+    assert all(japanese not in call and chinese not in call for call in s.calls)
+    assert tagger.unreadable == 2
+    assert "written in japanese" in tags[0] and "question answering" in tags[0]
+    assert "written in chinese" in tags[1]
+    assert not any("translation" in t for t in tags[0] + tags[1])  # no translation by accident
+    assert not set(tags[0] + tags[1]) & harmful_labels()
+
+
+def test_code_fences_name_the_language(taxonomy_space):
+    text = "Fix the bug:\n```rust\nfn main() { let x = 1 }\n```"
+    q = _want(taxonomy_space, text, {"debugging": 0.5})
+    assert "rust programming" in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
