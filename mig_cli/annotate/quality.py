@@ -75,8 +75,8 @@ _REFUSAL = re.compile(
 _REFUSAL_MAX_CHARS = 300
 _PLACEHOLDER = re.compile(
     r"\{\{\s*[\w .-]{1,40}\s*\}\}"
-    r"|(?<![\w\]\)])\[(your|insert|enter|add|recipient|company|name|date|address|phone|email|"
-    r"title|position|city|first name|last name|full name|x+)\b[^\]\n]{0,40}\]"
+    r"|(?<![\w\]\)\\])\[(your|insert|enter|add|recipient|company|name|date|address|phone|"
+    r"email|title|position|city|first name|last name|full name|xx+)\b[^\]\n]{0,40}\]"
     r"|<(name|your [^<>\n]{1,30}|insert[^<>\n]{0,30}|topic|placeholder|company|recipient)>"
     r"|\b(TODO|FIXME):? (your|insert|add|write) (code|answer|implementation)"
     r"|\binsert (your |the )?(answer|text|code|conclusion|content|name)( here)?\b",

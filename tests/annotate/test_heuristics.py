@@ -94,6 +94,9 @@ def test_placeholders_the_user_asked_for_and_code_indexing_are_fine():
     assert q.placeholder_factor("Fill in: Hi {{name}}!", "Hi {{name}}, welcome!") == 1.0
     code = "```python\nfor name in names:\n    print(d[name], f'{x}')\n```"
     assert q.placeholder_factor("Loop over names", code) == 1.0
+    latex = "We solve \\[x + \\frac{1}{x} = 5\\] and \\[name = 2\\], so $x = 2$."
+    assert q.placeholder_factor("Solve it.", latex) == 1.0  # display maths is not a slot
+    assert q.placeholder_factor("Write a memo.", "Signed, [XXX]") == q.PLACEHOLDER_FACTOR
 
 
 def test_truncation_mid_sentence_and_open_fence():
