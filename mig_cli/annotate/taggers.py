@@ -323,9 +323,7 @@ class TaxonomyTagger(VocabTagger):
             for j, cue in self._context:
                 if j in fired:
                     continue
-                near = {
-                    self.domain_of[i] for i in top if i != j and base[i] >= self.min_similarity
-                }
+                near = {self.domain_of[i] for i in top if i != j and base[i] >= self.min_similarity}
                 if cue.domains & near and cue.pattern.search(text):
                     fired.append(j)
         scores = base
