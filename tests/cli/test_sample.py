@@ -217,7 +217,7 @@ def test_build_graph_then_sample(tiny_pool, tmp_path, monkeypatch):
         def dimension(self):
             return 2
 
-    monkeypatch.setattr("mig_cli.cli.build_graph.Embedder", FakeEmbedder)
+    monkeypatch.setattr("mig_cli.cli.build_graph.label_embedder", FakeEmbedder)
     graph = tmp_path / "g"
     result = run(
         "build-graph", tiny_pool, "-o", graph, "--cache-dir", tmp_path / "cache", "--max-nodes", "4"
