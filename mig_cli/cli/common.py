@@ -146,6 +146,39 @@ def _check_folder(option: str, target: Path, itself: bool = False, writable: boo
         raise UsageError(f"{option} {target}: {folder} is a file, not a folder")
     if writable and folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{option} {target}: cannot write in {folder} (permission denied)")
+    if writable and folder.is_dir():
+        _probe_write(option, target, folder)
+
+
+def _probe_write(option: str, target: Path, folder: Path) -> None:
+    """Create and remove a small hidden file in `folder`: access() says yes for root even where
+    nothing can be made (/proc, a read-only mount)."""
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".mig-probe.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        what = exc.strerror or type(exc).__name__
+        raise UsageError(f"{option} {target}: cannot write in {folder} ({what})") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+
+
+def _not_a_pool(path: Path, text: str) -> None:
+    """A folder given as the input must be a pool (Parquet shards or a datasets folder); say so
+    rather than that an output inside it would overwrite it."""
+    from ..errors import DataError
+    from ..records.shards import is_parquet_folder
+
+    if not path.is_dir() or is_parquet_folder(str(path)):
+        return
+    if (path / "state.json").exists() or (path / "dataset_dict.json").exists():
+        return
+    raise DataError(
+        "is a folder but not a pool (no Parquet shards, and no state.json of a datasets folder)",
+        source=text,
+    )
 
 
 def _resolved(path: Path) -> Path:
@@ -168,13 +201,14 @@ def check_outputs(inputs: list[str | None], outputs: list[tuple[str, str | None]
         if not out or out == "-":
             continue
         target = Path(out)
+        _check_folder(option, target)
         for path, text in named:
             if _same_or_within(target, path) or _same_or_within(path, target):
+                _not_a_pool(path, text)
                 raise UsageError(
                     f"{option} {out} would overwrite the input {text}; "
                     "write the output to another file"
                 )
-        _check_folder(option, target)
         for other, other_option in seen:
             if _same_or_within(target, other) or _same_or_within(other, target):
                 raise UsageError(f"{option} and {other_option} name the same file ({out})")

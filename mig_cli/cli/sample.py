@@ -77,7 +77,7 @@ from .sample_checks import (
     stop_reason,
 )
 from .sample_input import check_graph_options, given_rows, open_pool, report_coverage
-from .subsets import SampleRun, write_subsets
+from .subsets import SampleRun, remove_outputs, write_subsets
 
 
 @reports_errors
@@ -287,34 +287,25 @@ def sample_cmd(
         raise DataError(f"nothing was selected: {stop_reason(options, selection, cost)}")
     run = SampleRun(data, ann, graph, selection, phi_fn, prop_weight, norm, given_ann, costs)
     run.why = stop_reason(options, selection, cost)
-    written = write_subsets(
-        run,
-        sizes,
-        target,
-        manifest,
-        options,
-        counts,
-        spec,
-        cost_info,
-        labels_field,
-        score_field,
-        preset,
-    )
-    if ranking:
-        ids = data.ids()
-        write_table(
-            {
-                "row": selection.rows,
-                "id": [ids[r] for r in selection.rows.tolist()],
-                "rank": np.arange(1, len(selection.rows) + 1),
-                "gain": selection.gains,
-                "duplicates_skipped": np.bincount(groups, minlength=len(groups))[
-                    groups[selection.rows]
-                ]
-                - 1,
-            },
+    try:
+        written = write_outputs(
+            run,
             ranking,
+            groups,
+            sizes,
+            target,
+            manifest,
+            options,
+            counts,
+            spec,
+            cost_info,
+            labels_field,
+            score_field,
+            preset,
         )
+    except BaseException:
+        remove_outputs(run)
+        raise
     where = "stdout" if target == "-" else ", ".join(w["subset"]["path"] for w in written)
     note = f"Selected {len(selection.rows):,} of {len(data):,} records ({method.value})"
     if dedup != Dedup.none:
@@ -332,4 +323,33 @@ def sample_cmd(
     err_console.print(f"{note} -> {where} in {time.perf_counter() - started:.1f}s")
     if graph is not None and method == Method.mig:
         warn_if_sparse(graph)
+    return written
+
+
+def write_outputs(
+    run: SampleRun,
+    ranking: str | None,
+    groups: np.ndarray,
+    sizes: list[int],
+    target: str,
+    manifest: str | None,
+    *rest,
+) -> list[dict]:
+    """The subsets and their manifests, then the ranking; each path lands in `run.files` so that
+    a failure part-way can remove them all."""
+    written = write_subsets(run, sizes, target, manifest, *rest)
+    if ranking:
+        rows = run.selection.rows
+        ids = run.pool.ids()
+        write_table(
+            {
+                "row": rows,
+                "id": [ids[r] for r in rows.tolist()],
+                "rank": np.arange(1, len(rows) + 1),
+                "gain": run.selection.gains,
+                "duplicates_skipped": np.bincount(groups, minlength=len(groups))[groups[rows]] - 1,
+            },
+            ranking,
+        )
+        run.files.append(ranking)
     return written

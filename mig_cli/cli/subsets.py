@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ class SampleRun:
     given: Annotations | None  # --given records (they start the state)
     costs: np.ndarray | None
     why: str = ""  # why fewer records than asked were selected (for the warning)
+    files: list[str] = field(default_factory=list)  # outputs written so far (removed on failure)
 
 
 def _prefix_information(run: SampleRun, rows: np.ndarray) -> float | None:
@@ -124,6 +125,8 @@ def write_subsets(
                 + (f" ({run.why})" if run.why else "")
             )
         write_rows(run.pool, rows.tolist(), path)  # a Pool or a PoolIndex
+        if path != "-":
+            run.files.append(path)
         body = dict(base)
         body["counts"] = {**counts, "selected": len(rows)}
         if run.costs is not None:
@@ -152,5 +155,17 @@ def write_subsets(
         where = manifest_target(path, manifest, nested, k or 0)
         if where is not None:
             write_manifest(where, body)
+            run.files.append(where)
         written.append(body)
     return written
+
+
+def remove_outputs(run: SampleRun) -> None:
+    """Remove what a failed run wrote (a run that fails leaves no output at all)."""
+    import contextlib
+    import os
+
+    for path in reversed(run.files):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    run.files.clear()

@@ -83,20 +83,50 @@ def _final_mode(target: Path) -> int:
         return 0o666 & ~_umask()
 
 
+def cannot_write(target: str | os.PathLike, exc: OSError) -> DataError:
+    """An OSError met while writing `target` (or its hidden temporary file) as a `DataError`
+    that names the user's path, never the temporary one."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    return DataError(f"cannot write {target}: {what}")
+
+
+@contextlib.contextmanager
+def _writing(target: str | os.PathLike, tmp: str | os.PathLike | None = None) -> Iterator[None]:
+    """OSErrors -> `cannot_write(target)`; with `tmp`, only those about `tmp` or `target` (or
+    naming no file: a full disk), so that an error reading an input keeps its own name."""
+    try:
+        yield
+    except OSError as exc:
+        about = {os.fspath(target), os.fspath(Path(target).parent)}
+        if tmp is not None:
+            about.add(os.fspath(tmp))
+        named = exc.filename is None or os.fspath(exc.filename) in about
+        if tmp is None or named or str(exc.filename).startswith(os.fspath(tmp)):
+            raise cannot_write(target, exc) from None
+        raise
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it onto `target` only on success."""
+    """Yield a temporary path beside `target`; rename it onto `target` only on success.
+
+    Any OSError (the folder cannot be made or written, a full disk) becomes a `DataError`
+    "cannot write TARGET: ..." naming `target`; the temporary file is removed.
+    """
+    shown = target
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_temps(target)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
-    )
-    os.close(fd)
+    with _writing(shown):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(target)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
+        )
+        os.close(fd)
     try:
-        yield Path(tmp)
-        os.chmod(tmp, _final_mode(target))
-        os.replace(tmp, target)
+        with _writing(shown, tmp):
+            yield Path(tmp)
+            os.chmod(tmp, _final_mode(target))
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -126,23 +156,28 @@ def atomic_folder(target: str | os.PathLike, allowed: Sequence[str] = ()) -> Ite
     An existing `target` is replaced only when it holds nothing but `allowed` names (it is an
     earlier output of the same kind); otherwise `UsageError`, and nothing is touched.
     """
+    shown = target
     target = Path(target)
     check_folder_target(target, allowed)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_temps(target)
-    tmp = Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
-    )
+    with _writing(shown):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(target)
+        tmp = Path(
+            tempfile.mkdtemp(
+                prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
+            )
+        )
     try:
-        yield tmp
-        os.chmod(tmp, 0o777 & ~_umask())
-        if target.exists():
-            old = tmp.with_name(tmp.name[: -len(".tmp")] + ".old.tmp")
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        with _writing(shown, tmp):
+            yield tmp
+            os.chmod(tmp, 0o777 & ~_umask())
+            if target.exists():
+                old = tmp.with_name(tmp.name[: -len(".tmp")] + ".old.tmp")
+                os.replace(target, old)
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
