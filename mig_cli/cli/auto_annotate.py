@@ -52,6 +52,12 @@ def annotated_target(input_path: str, digest: str, cache_dir: str | None) -> tup
     return root / "annotated" / f"{stem}-{digest[:16]}.mig-annotated{ext}", False
 
 
+def tagged_path(target: Path) -> Path:
+    """The labelled-but-unscored step between the input and `target` (removed when done)."""
+    stem = target.name.split(".mig-annotated")[0]
+    return target.with_name(f"{stem}.mig-tagged.jsonl")
+
+
 def _sidecar(target: Path) -> Path:
     return target.with_name(f".{target.name}.source.json")
 
@@ -127,7 +133,8 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
     source = text_source(TEXT_MODE, None, MAX_CHARS)
     stage_input = input_path
     # a fixed name for the tagged step, so that a killed run resumes from its checkpoint
-    tagged = target.with_name(f".{target.name}.tagged.jsonl")
+    # (NAME.mig-tagged.jsonl; its checkpoint is the usual .NAME.mig-tagged.jsonl.mig-checkpoint)
+    tagged = tagged_path(target)
     if "labels" in needs:
         embedder = Embedder(None)
         tag_embed = cached_embed(embedder, EmbeddingCache(cache_dir), "embedding the tags")

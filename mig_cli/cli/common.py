@@ -68,7 +68,7 @@ def reports_errors(fn: Callable) -> Callable:
             err_console.print("Terminated; no output was written.")
             raise typer.Exit(143) from None
         except MigError as exc:
-            sys.stderr.write(f"Error: {exc}\n")
+            sys.stderr.write(f"Error: {exc}{_annotation_hint(exc)}\n")
             raise typer.Exit(exc.exit_code) from None
         except OSError as exc:  # disk full, permission denied, a folder where a file goes
             sys.stderr.write(f"Error: {os_error_text(exc)}\n")
@@ -90,6 +90,25 @@ def reports_errors(fn: Callable) -> Callable:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+ANNOTATE_HINT = (
+    "; run `mig tag` and `mig score` first (or `mig sample`, which annotates a raw pool)"
+)
+
+
+def _annotation_hint(exc: MigError) -> str:
+    """A pool without labels or scores given to stats / build-graph / report: say what makes
+    them (a field named by the user that records lack gets the same hint)."""
+    from ..errors import DataError
+
+    if not isinstance(exc, DataError) or exc.field is None:
+        return ""
+    if not exc.message.startswith("missing") or "mig tag" in exc.message:
+        return ""
+    if "list of strings" not in exc.message and "number" not in exc.message:
+        return ""
+    return ANNOTATE_HINT
 
 
 class Terminated(BaseException):

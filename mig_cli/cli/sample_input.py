@@ -87,11 +87,40 @@ def open_pool(path: str, wanted: Wanted, *, annotate: bool, cache_dir: str | Non
         )
     try:
         annotated = annotate_pool(index, wanted, cache_dir=cache_dir)
-    finally:
+    except BaseException:
         index.close()
+        raise
     with err_console.status(f"reading {annotated}"):
-        index = index_pool(annotated, wanted)
-    if index.absent:
+        try:
+            copy = index_pool(annotated, wanted)
+        except BaseException:
+            index.close()
+            raise
+    if copy.absent:
+        copy.close()
         index.close()
-        raise DataError(f"missing after annotation: {', '.join(index.absent)}", source=annotated)
-    return index
+        raise DataError(f"missing after annotation: {', '.join(copy.absent)}", source=annotated)
+    return _rows_from_the_input(copy, index)
+
+
+def _rows_from_the_input(copy: PoolIndex, original: PoolIndex) -> PoolIndex:
+    """Select on the annotated copy, write the user's own lines: the copy's rows align with the
+    input's row for row, so the subset is copied from the input (byte for byte from JSONL).
+    The counts are checked; a mismatch is refused rather than writing other records."""
+    if len(original) != len(copy):
+        copy.close()
+        original.close()
+        raise DataError(
+            f"the annotated copy {copy.source} holds {len(copy):,} records but the pool "
+            f"{len(original):,}; delete the copy and run again",
+            source=original.source,
+        )
+    copy.rows_from = original  # writers take the selected rows from here
+    close_copy = copy.close
+
+    def close() -> None:
+        close_copy()
+        original.close()
+
+    copy.close = close  # type: ignore[method-assign]
+    return copy

@@ -124,7 +124,8 @@ def write_subsets(
                 f"{Path(path).name} holds them all, not {k:,}"
                 + (f" ({run.why})" if run.why else "")
             )
-        write_rows(run.pool, rows.tolist(), path)  # a Pool or a PoolIndex
+        source = getattr(run.pool, "rows_from", None) or run.pool  # the input of an annotated copy
+        write_rows(source, rows.tolist(), path)  # a Pool or a PoolIndex
         if path != "-":
             run.files.append(path)
         body = dict(base)

@@ -228,7 +228,8 @@ def check_scores(pool: Pool, field: str, scores: np.ndarray) -> np.ndarray:
     bad = ~np.isfinite(scores) | (scores < 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise _fail(pool, row, field, f"score must be a finite number >= 0, got {scores[row]!r}")
+        shown = str(float(scores[row]))  # 'nan', never numpy's repr 'np.float64(nan)'
+        raise _fail(pool, row, field, f"score must be a finite number >= 0, got {shown}")
     return scores
 
 

@@ -54,6 +54,22 @@ class Scale:
             return 1.0
         return 2.0 ** (self.exponent * phi.p2)
 
+    def unscale(self, values: np.ndarray | float, phi: Phi) -> np.ndarray | float:
+        """Scaled gains (or information) back in the unscaled domain, without overflow warnings.
+
+        A value whose unscaled size exceeds the float64 range (a gradient gain of a record
+        scored near 1e308 can: phi'(a) > 1 for pow phi) is clipped to the largest float64
+        (about 1.8e308), so gains are reported as numbers, never inf or null; the order of the
+        picks is unchanged (it is decided in the scaled domain).
+        """
+        factor = self.gain_factor(phi)
+        if factor == 1.0:
+            return values
+        top = np.finfo(np.float64).max
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.minimum(np.asarray(values, dtype=np.float64) * factor, top)
+        return float(out) if np.ndim(values) == 0 else out
+
     def state(self, x: np.ndarray) -> np.ndarray:
         """X in the unscaled domain (entries beyond the float64 range become inf)."""
         if not self.exponent:

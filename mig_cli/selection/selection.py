@@ -286,12 +286,10 @@ def select(
         budget=budget,
         groups=limits,
     )
-    factor = scale.gain_factor(phi)
-    if factor != 1.0:
-        chosen.gains = chosen.gains * factor
-    chosen.information = information(chosen.state, scaled_phi) * factor
+    chosen.gains = scale.unscale(chosen.gains, phi)  # clipped to the float64 range
+    chosen.information = scale.unscale(information(chosen.state, scaled_phi), phi)
     if start is not None:
-        chosen.start_information = information(start, scaled_phi) * factor
+        chosen.start_information = scale.unscale(information(start, scaled_phi), phi)
     chosen.state = scale.state(chosen.state)
     chosen.coverage = cov
     return chosen
@@ -349,4 +347,4 @@ def information_of(
     indptr, _ = annotations.labels.encode(graph.labels)
     scale = scale_for((annotations.scores, np.diff(indptr)))
     ids, x = encoded_state(annotations, graph, prop_weight, norm, scale=scale)
-    return ids, information(x, scale.phi(phi)) * scale.gain_factor(phi)
+    return ids, scale.unscale(information(x, scale.phi(phi)), phi)

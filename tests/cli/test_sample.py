@@ -551,10 +551,14 @@ def test_raw_pool_is_annotated_once_and_reused(tmp_path):
     assert "has no labels or score" in stderr and str(annotated) in stderr
     records = [json.loads(x) for x in annotated.read_text().splitlines()]
     assert len(records) == 16 and all(r["labels"] and r["score"] > 0 for r in records)
-    # the subset is lines of the annotated pool, chosen as a run on that pool chooses them
+    # chosen as a run on the annotated pool chooses them, written back as the input's own lines
     expected = tmp_path / "expected.jsonl"
     assert run("sample", annotated, "-k", "5", "-o", expected).exit_code == 0
-    assert out.read_bytes() == expected.read_bytes()
+    rows = json.loads((tmp_path / "expected.manifest.json").read_text())["subset"]["rows"]
+    raw_lines = pool.read_bytes().splitlines(keepends=True)
+    assert out.read_bytes() == b"".join(raw_lines[r] for r in rows)
+    assert out.read_bytes() != expected.read_bytes()  # not the re-serialised annotated lines
+    assert sorted(p.name for p in pool.parent.iterdir() if "tagged" in p.name) == []
     # the next run reuses the annotated pool while the input is unchanged
     again = run("sample", pool, "-k", "5", "-o", tmp_path / "again.jsonl")
     assert again.exit_code == 0 and "annotated earlier from the same input" in again.stderr
@@ -565,6 +569,21 @@ def test_raw_pool_is_annotated_once_and_reused(tmp_path):
     edited = run("sample", pool, "-k", "5", "-o", tmp_path / "e.jsonl")
     assert edited.exit_code == 0 and "has no labels or score" in edited.stderr
     assert len(annotated.read_text().splitlines()) == 17
+    # an annotated copy that no longer aligns with the input row for row is refused
+    annotated.write_bytes(b"".join(annotated.read_bytes().splitlines(keepends=True)[:16]))
+    short = run("sample", pool, "-k", "5", "-o", tmp_path / "short.jsonl")
+    assert short.exit_code == 1 and not (tmp_path / "short.jsonl").exists()
+    assert "holds 16 records but the pool 17" in " ".join(short.stderr.split())
+
+
+def test_the_tagged_step_and_its_checkpoint_have_plain_names():
+    from mig_cli.cli.auto_annotate import tagged_path
+    from mig_cli.records.checkpoint import Checkpoint
+
+    tagged = tagged_path(Path("/d/raw_pool.mig-annotated.jsonl"))
+    assert tagged == Path("/d/raw_pool.mig-tagged.jsonl")
+    checkpoint = Checkpoint(str(tagged), {})
+    assert checkpoint.path.name == ".raw_pool.mig-tagged.jsonl.mig-checkpoint"
 
 
 @pytest.mark.slow

@@ -205,3 +205,73 @@ def test_safety_net_shows_the_traceback_only_with_mig_debug(monkeypatch):
     result = runner.invoke(_command(KeyError("x")), [], catch_exceptions=False)
     assert result.exit_code == 1
     assert "Traceback" in result.stderr and "internal error: KeyError" in result.stderr
+
+
+def test_cost_chars_counts_every_turn_plus_one_newline_between_turns(pool):
+    from mig_cli.annotate.costs import record_costs
+    from mig_cli.records.formats import read_pool
+
+    records = [json.loads(x) for x in pool.read_text().splitlines()]
+    costs, info = record_costs(read_pool(str(pool)), "chars")
+    expected = [
+        sum(len(t["content"]) for t in r["messages"]) + len(r["messages"]) - 1 for r in records
+    ]
+    assert info["cost"] == "chars" and costs.tolist() == expected
+
+
+def test_a_pool_without_labels_or_scores_points_to_tag_and_score(pool, tmp_path):
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text(
+        "".join(
+            json.dumps({k: v for k, v in json.loads(x).items() if k not in ("labels", "score")})
+            + "\n"
+            for x in pool.read_text().splitlines()
+        )
+    )
+    hint = "run `mig tag` and `mig score` first (or `mig sample`, which annotates a raw pool)"
+    for args in (
+        ["stats", raw],
+        ["build-graph", raw, "-o", tmp_path / "g"],
+        ["report", raw, raw, "-o", tmp_path / "r.html"],
+    ):
+        result = run(*args)
+        assert result.exit_code == 1
+        line = result.stderr.strip().splitlines()[-1]
+        assert line.startswith(f"Error: {raw}:1: field 'labels': missing") and line.endswith(hint)
+
+
+def test_huge_scores_give_numeric_gains_and_no_numpy_warning(pool, tiny_graph, tmp_path):
+    lines = pool.read_text().splitlines()
+    huge = tmp_path / "huge.jsonl"
+    with huge.open("w") as fh:
+        for i, line in enumerate(lines):
+            record = json.loads(line)
+            if i in (3, 7):
+                record["score"] = 1e308
+            fh.write(json.dumps(record) + "\n")
+    out = tmp_path / "h.jsonl"
+    result = run(
+        "sample", huge, "-k", 5, "--graph", tiny_graph, "-o", out, "--ranking", tmp_path / "h.csv"
+    )
+    assert result.exit_code == 0, result.output
+    assert "RuntimeWarning" not in result.stderr and "overflow" not in result.stderr
+    manifest = json.loads((tmp_path / "h.manifest.json").read_text())
+    gains = manifest["subset"]["gains"]
+    assert all(isinstance(g, float) and np.isfinite(g) for g in gains)
+    top = float(np.finfo(np.float64).max)  # the documented clip of an unrepresentable gain
+    assert sorted(manifest["subset"]["rows"][:2]) == [3, 7] and gains[:2] == [top, top]
+    assert 0 < gains[2] < 1e6 and np.isfinite(manifest["information"])
+    ranking = (tmp_path / "h.csv").read_text().splitlines()
+    assert float(ranking[1].split(",")[3]) == top  # a number in the ranking too, never empty
+
+
+def test_a_nan_score_is_shown_as_nan_not_a_numpy_repr(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"labels": [["a"], ["b"]], "score": [1.0, float("nan")]}), path)
+    result = run("stats", path)
+    assert result.exit_code == 1
+    assert "score must be a finite number >= 0, got nan" in result.stderr
+    assert "np.float64" not in result.stderr
