@@ -83,11 +83,18 @@ def _final_mode(target: Path) -> int:
         return 0o666 & ~_umask()
 
 
-def cannot_write(target: str | os.PathLike, exc: OSError) -> DataError:
-    """An OSError met while writing `target` (or its hidden temporary file) as a `DataError`
+class WriteError(DataError, OSError):
+    """A file that could not be written, named as the user gave it (exit 1). Still an OSError,
+    so that callers who let a write fail (caches: a warning, the run goes on) keep doing so."""
+
+
+def cannot_write(target: str | os.PathLike, exc: OSError) -> WriteError:
+    """An OSError met while writing `target` (or its hidden temporary file) as a `WriteError`
     that names the user's path, never the temporary one."""
     what = exc.strerror or str(exc) or type(exc).__name__
-    return DataError(f"cannot write {target}: {what}")
+    error = WriteError(f"cannot write {target}: {what}")
+    error.errno = exc.errno
+    return error
 
 
 @contextlib.contextmanager
