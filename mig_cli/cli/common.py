@@ -188,12 +188,18 @@ def _not_a_pool(path: Path, text: str) -> None:
     """A folder given as the input must be a pool (Parquet shards or a datasets folder); say so
     rather than that an output inside it would overwrite it."""
     from ..errors import DataError
+    from ..records.graph_files import GRAPH_FILES
     from ..records.shards import is_parquet_folder
 
-    if not path.is_dir() or is_parquet_folder(str(path)):
-        return
+    if not path.is_dir() or any((path / name).exists() for name in GRAPH_FILES):
+        return  # a label graph folder is an input too
     if (path / "state.json").exists() or (path / "dataset_dict.json").exists():
         return
+    try:
+        if is_parquet_folder(str(path)):
+            return
+    except DataError:
+        return  # Parquet shards beside other files: reading it will say which
     raise DataError(
         "is a folder but not a pool (no Parquet shards, and no state.json of a datasets folder)",
         source=text,
