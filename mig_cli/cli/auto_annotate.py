@@ -1,7 +1,7 @@
 """`mig sample` on a raw pool: run the default tagger and scorer first, and keep the result.
 
 When no record has labels (or a score), `sample` annotates the pool itself with what `mig tag`
-and `mig score` do by default (the offline taxonomy tagger on the first user turn; the length
+and `mig score` do by default (the offline taxonomy tagger on the first user turn; the quality
 scorer) and keeps the annotated pool beside the input as `NAME.mig-annotated.jsonl` (or
 `.parquet`), with a small `.NAME.mig-annotated.jsonl.source.json` holding the input's SHA-256
 and the annotators' settings. The next run reuses it while the input and settings are
@@ -76,7 +76,7 @@ def _settings(wanted: Wanted, needs: list[str]) -> dict:
         }
         if "labels" in needs
         else None,
-        "score": {"scorer": "length", "field": wanted.score_field} if "score" in needs else None,
+        "score": {"scorer": "quality", "field": wanted.score_field} if "score" in needs else None,
         "text": TEXT_MODE,
         "max_chars": MAX_CHARS,
     }
@@ -93,8 +93,8 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
     """Annotate the pool `index` was read from; return the annotated pool's path."""
     from ..annotate.embedding import Embedder
     from ..annotate.labelling import TextTagAnnotator
-    from ..annotate.scoring import LengthScoreAnnotator
-    from ..annotate.taggers import TaxonomyTagger, taxonomy_fingerprint
+    from ..annotate.scoring import QualityScoreAnnotator
+    from ..annotate.taggers import TaxonomyTagger, harmful_labels, taxonomy_fingerprint
     from ..annotate.text import text_source
     from ..records.embedding_cache import EmbeddingCache
     from .annotation import run_stage
@@ -148,8 +148,17 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
         run_stage(stage_input, stage_output, annotator, 1024, False, False, "tagging")
         stage_input = stage_output
     if "score" in needs:
-        scorer = LengthScoreAnnotator(source, wanted.score_field or "score")
-        run_stage(stage_input, str(target), scorer, 4096, False, False, "scoring")
+        # the same scorer `mig score` runs by default (offline quality score with components)
+        scorer_embedder = Embedder(None)
+        scorer = QualityScoreAnnotator(
+            source,
+            wanted.score_field or "score",
+            embed=scorer_embedder.encode,
+            model=scorer_embedder.name,
+            labels_field=wanted.labels_field or "labels",
+            harmful_labels=harmful_labels(),
+        )
+        run_stage(stage_input, str(target), scorer, 2048, False, False, "scoring")
     tagged.unlink(missing_ok=True)
     if not target.exists():
         raise DataError("annotation wrote no output", source=str(target))
