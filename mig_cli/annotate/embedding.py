@@ -55,6 +55,11 @@ def resolve_model(name: str | None) -> str:
     return name
 
 
+def is_bundled_model(name: str | None) -> bool:
+    """True when `name` (a `--model` value, None for the default) is the bundled English model."""
+    return name is None or name.strip().lower() in _BUNDLED or name.strip() == DEFAULT_MODEL
+
+
 def model_key(name: str | None) -> str:
     """A stable short name for a model, used to key caches."""
     canonical = DEFAULT_MODEL if name is None or name.strip().lower() in _BUNDLED else name

@@ -56,6 +56,7 @@ from importlib import resources
 
 import numpy as np
 
+from .crosslingual import BRIDGED, CrosslingualTopics, pick_topics
 from .writing_systems import is_unreadable, script_language
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -212,16 +213,20 @@ class TaxonomyTagger(VocabTagger):
         top_k: int = 3,
         min_similarity: float = 0.25,
         margin: float = 0.1,
+        secondary_gap: float = 0.05,
         cue_bonus: float = 0.15,
         domain_tag: bool = True,
         use_cues: bool = True,
         tag_embed: Embed | None = None,
+        crosslingual: Embed | None = None,
+        reads_every_script: bool = False,
     ) -> None:
         tags, texts = load_taxonomy()
         super().__init__(
             embed, tags, texts, top_k=top_k, min_similarity=min_similarity, tag_embed=tag_embed
         )
         self.margin = float(margin)
+        self.secondary_gap = float(secondary_gap)
         self.cue_bonus = float(cue_bonus)
         self.domain_tag = bool(domain_tag)
         domains = load_taxonomy_domains()
@@ -240,22 +245,39 @@ class TaxonomyTagger(VocabTagger):
         self._cue_only = np.array([d == "tasks" for d in self.domain_of])
         self._code_cue = load_code_cue()
         self.unreadable = 0  # texts seen so far that the model cannot read (see tag_batch)
+        self.bridged = 0  # of those, texts that got topic tags through `crosslingual`
+        self.reads_every_script = bool(reads_every_script)
+        self._bridge = None
+        if crosslingual is not None:
+            ends = [*self._group_starts[1:], len(self._texts)]
+            row_tag = np.repeat(np.arange(len(self.tags)), np.diff([0, *ends]))
+            self._bridge = CrosslingualTopics(crosslingual, self.tags, self._texts, row_tag)
 
     def tag_batch(self, texts: Sequence[str]) -> list[list[str]]:
         """Tags for each text, best first; a blank text gets [].
 
-        A text mostly in a script the model cannot read (`writing_systems.is_unreadable`) is
-        not embedded: it gets its language ("written in japanese"), its task tags and a code
-        language from its fences only, and is counted in `self.unreadable`.
+        A text mostly in a script the model cannot read (`writing_systems.is_unreadable`;
+        unless `reads_every_script`, for a multilingual `--model`) is not embedded with it: it
+        gets its language ("written in japanese"), its task tags, a code language from its
+        fences, and, with `crosslingual` and a script in `crosslingual.BRIDGED`, up to two
+        topic tags matched through the multilingual encoder (`crosslingual.pick_topics`, with
+        the same harm and code gates as other text). Counted in `self.unreadable` (and
+        `self.bridged` when topic tags were found).
         """
         out: list[list[str]] = [[] for _ in texts]
         keep, foreign = [], []
+        screen = self.use_cues and not self.reads_every_script
         for i, t in enumerate(texts):
             if isinstance(t, str) and t.strip():
-                (foreign if self.use_cues and is_unreadable(t[:CUE_CHARS]) else keep).append(i)
+                (foreign if screen and is_unreadable(t[:CUE_CHARS]) else keep).append(i)
         self.unreadable += len(foreign)
+        bridged = [i for i in foreign if script_language(texts[i][:CUE_CHARS]) in BRIDGED]
+        topics = {}
+        if self._bridge is not None and bridged:
+            scores = self._bridge.scores([texts[i][:CUE_CHARS] for i in bridged])
+            topics = dict(zip(bridged, scores, strict=True))
         for i in foreign:
-            out[i] = self._unreadable_tags(texts[i])
+            out[i] = self._unreadable_tags(texts[i], topics.get(i))
         if keep:
             kept = [texts[i] for i in keep]
             for i, tags in zip(keep, self.select(self.similarities(kept), kept), strict=True):
@@ -281,9 +303,14 @@ class TaxonomyTagger(VocabTagger):
                 found.append(index[tag])
         return found
 
-    def _unreadable_tags(self, text: str) -> list[str]:
+    def _unreadable_tags(self, text: str, topic_scores: np.ndarray | None = None) -> list[str]:
         text = text[:CUE_CHARS]
         chosen = self._task_tags(text) + self._fence_languages(text)
+        topics: list[int] = []
+        if topic_scores is not None:
+            topics = [j for j in pick_topics(topic_scores, self._allowed(text)) if j not in chosen]
+            self.bridged += bool(topics)
+        chosen = topics + chosen
         tags = [self.tags[j] for j in chosen]
         language = script_language(text)
         if language:
@@ -293,6 +320,19 @@ class TaxonomyTagger(VocabTagger):
             domain = domains[0] if domains else "language"
             tags.insert(0, domain)
         return list(dict.fromkeys(tags))
+
+    def _allowed(self, text: str) -> np.ndarray:
+        """Tags a text may get by similarity alone: no task-form tag (cues only), no harm tag
+        without a harm word, no coding tag without code, no gated tag without its gate."""
+        allowed = ~self._cue_only
+        if not self._harm_cue.search(text):
+            allowed &= ~self._harm
+        if not (self._code_cue.search(text) or _FENCE_ANY.search(text)):
+            allowed &= ~self._coding
+        for j, pattern in self._gates:
+            if not pattern.search(text):
+                allowed[j] = False
+        return allowed
 
     def _select(self, sims: np.ndarray, text: str) -> list[str]:
         text = text[:CUE_CHARS]
@@ -308,6 +348,9 @@ class TaxonomyTagger(VocabTagger):
         if self._cue_only.any():
             base = base.copy() if base is sims else base
             base[self._cue_only] = -np.inf  # task-form tags come from their cues only
+        # the best match before the precision masks: when it is a harm or coding tag the text
+        # may not have, looser tags far below it are not what the text is about either
+        raw_best = float(base.max())
         if self.use_cues:
             base = base.copy() if base is sims else base
             if not self._harm_cue.search(text):
@@ -332,9 +375,15 @@ class TaxonomyTagger(VocabTagger):
             scores[fired] += self.cue_bonus
         order = _ranked(scores, self.top_k)
         best = float(base.max())
-        floor = max(self.min_similarity, best - self.margin) if np.isfinite(best) else np.inf
+        top = max(best, raw_best) if np.isfinite(raw_best) else best
+        floor = max(self.min_similarity, top - self.margin) if np.isfinite(top) else np.inf
         chosen = [j for j in order if scores[j] >= floor]
-        if not chosen and np.isfinite(scores[order[0]]):
+        # a second or third tag must also clear `min_similarity + secondary_gap`: weak extra
+        # tags on a vague request are the rare, wrong labels MIG would reward most
+        chosen = chosen[:1] + [
+            j for j in chosen[1:] if scores[j] >= self.min_similarity + self.secondary_gap
+        ]
+        if not chosen and np.isfinite(scores[order[0]]) and best >= top - 2 * self.margin:
             chosen = [int(order[0])]
         chosen += [j for j in sorted(fired, key=lambda j: -scores[j]) if j not in chosen]
         tags = [self.tags[j] for j in chosen]

@@ -91,6 +91,8 @@ def can_annotate(wanted: Wanted) -> bool:
 
 def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) -> str:
     """Annotate the pool `index` was read from; return the annotated pool's path."""
+    from ..annotate.crosslingual import ENCODER_NAME as CROSSLINGUAL_NAME
+    from ..annotate.crosslingual import load_crosslingual_embed
     from ..annotate.embedding import Embedder
     from ..annotate.labelling import TextTagAnnotator
     from ..annotate.scoring import QualityScoreAnnotator
@@ -104,8 +106,11 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
     needs = ["labels" if f == wanted.labels_field else "score" for f in index.absent]
     digest = file_sha256(input_path)
     settings = _settings(wanted, needs)
+    bridge = load_crosslingual_embed() if "labels" in needs else None
     if "labels" in needs:
         settings["tag"]["taxonomy"] = taxonomy_fingerprint()
+        if bridge is not None:
+            settings["tag"]["crosslingual"] = CROSSLINGUAL_NAME
     stamp = {"input_sha256": digest, **settings}
     shown = index.source if not index.spooled else "-"
     target, beside = annotated_target(shown, digest, cache_dir)
@@ -139,7 +144,11 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
         embedder = Embedder(None)
         tag_embed = cached_embed(embedder, EmbeddingCache(cache_dir), "embedding the tags")
         tagger = TaxonomyTagger(
-            embedder.encode, top_k=TOP_K, min_similarity=MIN_SIMILARITY, tag_embed=tag_embed
+            embedder.encode,
+            top_k=TOP_K,
+            min_similarity=MIN_SIMILARITY,
+            tag_embed=tag_embed,
+            crosslingual=bridge,
         )
         annotator = TextTagAnnotator(
             tagger, "taxonomy", source, settings["tag"], wanted.labels_field or "labels"

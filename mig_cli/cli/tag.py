@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..annotate.crosslingual import ENCODER_NAME as CROSSLINGUAL_NAME
 from ..annotate.labelling import FieldTagAnnotator, TextTagAnnotator
 from ..annotate.llm.client import safe_url
 from ..annotate.text import text_source
@@ -118,14 +119,21 @@ def tag_cmd(
     report = run_stage(
         pool, output, annotator, batch_size or default_batch, strict, restart, "tagging", ray
     )
-    unreadable = getattr(getattr(annotator, "tagger", None), "unreadable", 0)
+    tagger_impl = getattr(annotator, "tagger", None)
+    unreadable = getattr(tagger_impl, "unreadable", 0)
     if unreadable and report is not None and report.annotated:
         share = min(1.0, unreadable / report.annotated)
+        bridged = getattr(tagger_impl, "bridged", 0)
+        how = (
+            f"{bridged:,} of them got topic tags through the multilingual encoder "
+            f"({CROSSLINGUAL_NAME}), the rest language, task and code-language tags only"
+            if getattr(tagger_impl, "_bridge", None) is not None
+            else "they got their language, task and code-language tags only"
+        )
         err_console.print(
             f"[yellow]Warning:[/] {unreadable:,} records ({share:.0%} of the "
             "tagged) are mostly in scripts the English-only default model cannot read (CJK, "
-            "Arabic, ...): they got their language, task and code-language tags only; name a "
-            "multilingual model with --model for topic tags"
+            f"Arabic, ...): {how}; name a multilingual model with --model for finer topic tags"
         )
 
 
@@ -172,7 +180,8 @@ def tag_annotator(
         )
         default_batch = 64
     else:
-        from ..annotate.embedding import Embedder
+        from ..annotate.crosslingual import load_crosslingual_embed
+        from ..annotate.embedding import Embedder, is_bundled_model
         from ..annotate.taggers import (
             TaxonomyTagger,
             VocabTagger,
@@ -205,8 +214,19 @@ def tag_annotator(
                 settings["vocab"] = tags
             else:
                 sim = 0.25 if sim is None else sim
-                impl = TaxonomyTagger(embed, top_k=top_k, min_similarity=sim, tag_embed=tag_embed)
+                english_only = is_bundled_model(model)
+                bridge = load_crosslingual_embed() if english_only else None
+                impl = TaxonomyTagger(
+                    embed,
+                    top_k=top_k,
+                    min_similarity=sim,
+                    tag_embed=tag_embed,
+                    crosslingual=bridge,
+                    reads_every_script=not english_only,
+                )
                 settings["taxonomy"] = taxonomy_fingerprint()
+                if bridge is not None:
+                    settings["crosslingual"] = CROSSLINGUAL_NAME
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         settings["min_similarity"] = sim

@@ -433,3 +433,70 @@ def test_code_fences_name_the_language(taxonomy_space):
     text = "Fix the bug:\n```rust\nfn main() { let x = 1 }\n```"
     q = _want(taxonomy_space, text, {"debugging": 0.5})
     assert "rust programming" in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+
+
+@pytest.mark.parametrize(
+    "text,subject",
+    [
+        (r"Find the least angle $\theta$ with $\cos 5^\circ = \sin \theta$.", "trigonometry"),
+        ("What is the remainder when $2^{100}$ is divided by 7?", "number theory"),
+        ("How many ways can 5 different books be arranged on a shelf?", "counting problem"),
+        (r"Compute $\binom{8}{3}$.", "counting problem"),
+        ("Two dice are rolled. What is the probability that the sum is 7?", "probability"),
+        (r"In $\triangle ABC$, $\angle A = 90^\circ$ and $AB = 3$. Find $BC$.", "geometry"),
+        (r"Find all roots of the polynomial $x^3 - 6x^2 + 11x - 6$.", "polynomials"),
+        (r"Compute $\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}^2$.", "linear algebra"),
+        (r"Evaluate $\log_2 64$.", "exponents and logarithms"),
+        (r"Solve the inequality $\frac{x-1}{x} \ge 0$.", "inequalities"),
+        ("Find the slope of the line through (1, 2) and (3, 8).", "coordinate geometry"),
+        (r"Evaluate $\int_0^1 x^2 \, dx$.", "calculus"),
+    ],
+)
+def test_maths_subjects_come_from_notation_and_terms(taxonomy_space, text, subject):
+    q = _want(taxonomy_space, text, {"algebra": 0.5, "simple calculation": 0.45})
+    assert subject in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+
+
+def test_maths_subject_cues_stay_out_of_other_domains(taxonomy_space):
+    q = _want(taxonomy_space, "Draw a circle in the sand and tell me a story.", {"poem": 0.5})
+    assert "geometry" not in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+
+
+@pytest.mark.parametrize(
+    "text,money",
+    [
+        ("A pen costs $3 and a book costs $12.50. How much do 2 of each cost?", True),
+        ("She earns $1,200 per month and spends $5 a day on lunch.", True),
+        ("If $x + 25 = 40$, what is $x$?", False),
+        ("What is $25$ times $4$?", False),
+        ("Find the coefficient of $2x$ in $(2x+1)^2$.", False),
+    ],
+)
+def test_a_latex_dollar_is_not_money(taxonomy_space, text, money):
+    q = _want(taxonomy_space, text, {"arithmetic word problem": 0.5, "algebra": 0.45})
+    assert ("money word problem" in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]) is money
+
+
+def test_masked_best_match_drops_the_loose_tags_below_it(taxonomy_space):
+    s = taxonomy_space
+    text = _want(
+        s,
+        "What is the quickest way into a locked house at night?",
+        {"burglary": 0.55, "home and diy": 0.3, "housing advice": 0.28},
+    )
+    got = TaxonomyTagger(s).tag_batch([text])[0]
+    assert not set(got) & harmful_labels()  # no harm word: the harm tag is masked...
+    assert "home and diy" not in got and "housing advice" not in got  # ...and so are these
+    near = _want(s, "How do I fix a squeaky door hinge?", {"burglary": 0.4, "home and diy": 0.38})
+    assert "home and diy" in TaxonomyTagger(s).tag_batch([near])[0]
+
+
+def test_extra_tags_need_more_than_the_floor(taxonomy_space):
+    s = taxonomy_space
+    vague = _want(s, "What is that magazine?", {"marketing strategy": 0.29, "fashion": 0.27})
+    clear = _want(s, "Tips to build a habit", {"self improvement": 0.39, "productivity tips": 0.33})
+    got_vague, got_clear = TaxonomyTagger(s).tag_batch([vague, clear])
+    assert "marketing strategy" in got_vague and "fashion" not in got_vague
+    assert {"self improvement", "productivity tips"} <= set(got_clear)
+    loose = TaxonomyTagger(s, secondary_gap=0.0).tag_batch([vague])[0]
+    assert "fashion" in loose

