@@ -10,6 +10,7 @@ sequence as a full scan while touching a few rows per step.
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ import scipy.sparse as sp
 
 from . import kernels
 from .budget import BudgetError, best_single, check_costs, single_gain
+from .lazy_dedup import LazyDuplicates, rows_to_read
 from .phi import Phi
 from .quota import GroupLimits, QuotaError, check_feasible
 
@@ -91,6 +93,7 @@ class Selection:
     included: int = 0
     cost: float | None = None  # total cost of the rows, when costs were given
     guard: str = ""
+    duplicates: np.ndarray | None = None  # rows dropped as copies (lazy dedup), ascending
 
 
 class MigSampler:
@@ -129,12 +132,15 @@ class MigSampler:
         cost: np.ndarray | None = None,
         budget: float | None = None,
         groups: GroupLimits | None = None,
+        duplicates: LazyDuplicates | None = None,
     ) -> Selection:
         """Pick up to k rows of `u` (N x M CSR), `include` rows first, counted in k.
 
         start: initial X (M,); exclude: bool (N,) rows never picked; include: row indices
         picked first in their order; cost: float64 (N,) > 0 per row; budget: most total cost
-        (None = no budget; k None = as many as the budget allows); groups: quota limits.
+        (None = no budget; k None = as many as the budget allows); groups: quota limits;
+        duplicates: lazy exact dedup (`lazy_dedup.py`): a row about to be picked is read and
+        dropped when a copy of it is already chosen or blocked (`Selection.duplicates`).
         Raises ValueError when k exceeds the rows that can be chosen (without a budget) and
         `QuotaError` when the quotas cannot be met.
         """
@@ -184,8 +190,16 @@ class MigSampler:
         last_gain = np.zeros(n)
         stamp = np.zeros(n, dtype=np.int64)
         self._first_gains(csr, x, rows, exact, last_gain)
-        run = self._phase_numba if self.backend == "numba" else self._phase_python
-        state = (csr, x, last_gain, stamp, costs, groups, room, left, exact, out, out_gain)
+        dedup = (
+            (np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool))
+            if duplicates is None
+            else (duplicates.digest, duplicates.taken, np.zeros(n, dtype=bool))
+        )
+        state = (csr, x, last_gain, stamp, costs, groups, room, left, exact, out, out_gain, dedup)
+
+        def run(state, rows, t, t_end, need):
+            return self._phase(state, rows, t, t_end, need, duplicates)
+
         t, evaluations = len(include), 0
         if groups is not None and (need > 0).any():
             wanted = rows[need[groups.group[rows]] > 0]
@@ -209,6 +223,8 @@ class MigSampler:
         chosen = Selection(
             out[:t].copy(), out_gain[:t].copy(), x, evaluations, included=len(include)
         )
+        if duplicates is not None:
+            chosen.duplicates = np.flatnonzero(dedup[2])
         if cost is not None:
             chosen.cost = float(costs[chosen.rows].sum())
         if budget is not None and (groups is None or not groups.minimum.any()) and k > len(include):
@@ -217,6 +233,11 @@ class MigSampler:
             if groups is not None:
                 affordable &= unit[rows] <= room_included[groups.group[rows]]
             single = best_single(csr, x_included, rows, affordable, self.phi)
+            while single is not None and duplicates is not None:  # not a copy of a blocked row
+                if not duplicates.blocked_before(single[0]):
+                    break
+                affordable &= rows != single[0]
+                single = best_single(csr, x_included, rows, affordable, self.phi)
             if single is not None and single[1] > information(x, self.phi):
                 best = single[0]
                 gain = single_gain(csr, x_included, best, self.phi, exact)
@@ -231,6 +252,8 @@ class MigSampler:
                     cost=float(unit[include].sum() + unit[best]) if cost is not None else None,
                     guard="single",
                 )
+                if duplicates is not None:
+                    chosen.duplicates = np.zeros(0, np.int64)  # the greedy's set was dropped
         return chosen
 
     def _add_row(self, csr, x: np.ndarray, row: int) -> float:
@@ -262,14 +285,61 @@ class MigSampler:
         first = weights @ (np.ones(len(x)) if exact else cached)
         last_gain[rows] = first[rows]
 
-    def _phase_numba(self, state, rows, t, t_end, need):
-        csr, x, last_gain, stamp, costs, groups, room, left, exact, out, out_gain = state
+    def _phase(self, state, rows, t, t_end, need, duplicates):
+        """One greedy phase over `rows`; with lazy dedup, reads the rows the phase stops at
+        (and the likely next picks, `lazy_dedup.rows_to_read`) and resumes."""
+        step = self._step_numba if self.backend == "numba" else self._step_python
+        if self.backend == "numba":
+            heap = self._heap_numba(state, rows)
+        else:
+            heap = self._heap_python(state, rows)
+        evaluations = 0
+        while True:
+            t, evals, stop = step(state, heap, t, t_end, need)
+            evaluations += evals
+            if stop < 0:
+                return t, evaluations
+            keys, heap_rows = self._heap_keys(heap)
+            remaining, costs, left = t_end - t, state[4], float(state[7][0])
+            if math.isfinite(left):  # a budget: about as many picks as it still affords
+                mean = float(costs[heap_rows].mean()) if len(costs) else 1.0
+                remaining = min(remaining, int(left / mean) + 1)
+            wanted = rows_to_read(keys, heap_rows, duplicates.digest, remaining, stop)
+            duplicates.read(wanted)
+
+    def _heap_numba(self, state, rows):
+        csr, x, last_gain, stamp, costs = state[:5]
+        exact = state[8]
+        hg, hr = np.empty(len(rows)), np.empty(len(rows), dtype=np.int64)
+        kernels.build_heap_compiled(np.asarray(rows, np.int64), last_gain, costs, hg, hr)
+        cached = np.empty(len(x))
+        phi = self.phi
+        kernels.fill_cached_compiled(x, phi.kind, phi.p1, phi.p2, exact, cached)
+        return hg, hr, np.array([len(rows)], dtype=np.int64), cached
+
+    def _heap_keys(self, heap) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, rows) of the heap's entries, in no order."""
+        if self.backend == "numba":
+            hg, hr, size, _ = heap
+            return hg[: size[0]], hr[: size[0]]
+        entries, _ = heap
+        if not entries:
+            return np.zeros(0), np.zeros(0, np.int64)
+        keys, rows = zip(*entries)
+        return -np.asarray(keys, dtype=np.float64), np.asarray(rows, dtype=np.int64)
+
+    def _step_numba(self, state, heap, t, t_end, need):
+        csr, x, last_gain, stamp, costs, groups, room, left, exact, out, out_gain, dedup = state
+        hg, hr, size, cached = heap
         group = np.zeros(0, np.int32) if groups is None else groups.group
         phi = self.phi
-        t, evals = kernels.greedy_phase_compiled(
+        t, evals, stop = kernels.greedy_phase_compiled(
             *csr,
             x,
-            rows,
+            cached,
+            hg,
+            hr,
+            size,
             last_gain,
             stamp,
             t,
@@ -285,8 +355,9 @@ class MigSampler:
             exact,
             out,
             out_gain,
+            *dedup,
         )
-        return int(t), int(evals)
+        return int(t), int(evals), int(stop)
 
     def _cached(self, x: np.ndarray, exact: bool) -> np.ndarray:
         return self.phi.value(x) if exact else self.phi.derivative(x)
@@ -301,16 +372,21 @@ class MigSampler:
             g += term
         return g
 
-    def _phase_python(self, state, rows, t, t_end, need):
-        """The same phase as `kernels._greedy_phase`, with heapq (the fallback backend)."""
+    def _heap_python(self, state, rows):
+        x, last_gain, costs, exact = state[1], state[2], state[4], state[8]
+        keys = last_gain[rows] if len(costs) == 0 else last_gain[rows] / costs[rows]
+        heap = list(zip((-keys).tolist(), np.asarray(rows).tolist()))
+        heapq.heapify(heap)
+        return heap, self._cached(x, exact)
+
+    def _step_python(self, state, heap_state, t, t_end, need):
+        """The same step as `kernels._greedy_phase`, with heapq (the fallback backend)."""
         (indptr, indices, data), x, last_gain, stamp, costs, groups, room, left, exact = state[:9]
-        out, out_gain = state[9:]
+        out, out_gain, (digest, taken, dropped) = state[9:]
+        heap, cached = heap_state
         unit = len(costs) == 0
         group = None if groups is None else groups.group
-        cached = self._cached(x, exact)
-        keys = last_gain[rows] if unit else last_gain[rows] / costs[rows]
-        heap = list(zip((-keys).tolist(), rows.tolist()))
-        heapq.heapify(heap)
+        dedup = len(digest) > 0
         evaluations = 0
         while t < t_end and heap:
             neg, row = heap[0]
@@ -319,10 +395,18 @@ class MigSampler:
             if admissible and group is not None:
                 g = group[row]
                 admissible = need[g] > 0 and c <= room[g]
-            if not admissible:
+            duplicate = False
+            if admissible and dedup and stamp[row] == t:
+                if digest[row] < 0:
+                    return t, evaluations, row
+                duplicate = bool(taken[digest[row]])
+                dropped[row] = duplicate
+            if not admissible or duplicate:
                 heapq.heappop(heap)
             elif stamp[row] == t:
                 heapq.heappop(heap)
+                if dedup:
+                    taken[digest[row]] = True
                 out[t], out_gain[t] = row, last_gain[row]
                 lo, hi = indptr[row], indptr[row + 1]
                 cols = indices[lo:hi]
@@ -339,7 +423,7 @@ class MigSampler:
                 last_gain[row] = gain
                 stamp[row] = t
                 heapq.heapreplace(heap, (-(gain if unit else gain / c), row))
-        return t, evaluations
+        return t, evaluations, -1
 
 
 class RandomSampler:

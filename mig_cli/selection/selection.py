@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from ..records.annotations import Annotations, LabelColumn
 from ..records.label_graph import LabelGraph
 from .coverage import coverage, refuse_without_information
+from .lazy_dedup import LazyDuplicates
 from .phi import Phi, PowPhi
 from .quota import quota_limits
 from .sampler import (
@@ -190,6 +191,7 @@ def select(
     min_count: Mapping[str, int] | None = None,
     quota_field: str = "group",
     backend: str = "auto",
+    duplicates: LazyDuplicates | None = None,
 ) -> Selection:
     """Choose k rows: the MIG greedy (design.md) or a baseline (`random`, `top-score`).
 
@@ -206,6 +208,8 @@ def select(
     budget (`budget.py`); `quota` (one group value per row) with `max_share` (value -> share
     of the largest k, or of the budget; '*' = every group) and `min_count` (value -> records)
     enforces the quota inside the greedy (`quota.py`). Budget and quotas apply to MIG only.
+    `duplicates` (MIG only): lazy exact dedup, a row read and dropped when a copy of it is
+    already chosen or blocked (`lazy_dedup.py`; rows dropped in `Selection.duplicates`).
 
     Raises ValueError for bad options (unknown method, non-finite parameters, k larger than
     the rows that may be chosen) and `DataError` when no record gives anything to select by
@@ -231,6 +235,8 @@ def select(
     if method != "mig":
         if budget is not None or quota is not None:
             raise ValueError("budgets and quotas apply to the mig method only")
+        if duplicates is not None:
+            raise ValueError("lazy dedup applies to the mig method only")
         if count is None:
             raise ValueError("give k")
         cov = coverage(annotations, method, exclude=mask)
@@ -285,6 +291,7 @@ def select(
         cost=cost,
         budget=budget,
         groups=limits,
+        duplicates=duplicates,
     )
     chosen.gains = scale.unscale(chosen.gains, phi)  # clipped to the float64 range
     chosen.information = scale.unscale(information(chosen.state, scaled_phi), phi)
