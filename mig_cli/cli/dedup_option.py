@@ -12,11 +12,13 @@ from ..records.chat import ChatShapeError, conversation
 from ..records.pool import Pool
 from ..records.pool_index import PoolIndex
 from ..selection.dedup import duplicate_groups, duplicate_mask
+from ..selection.lazy_dedup import LazyDuplicates
 from .common import err_console
 
 
 class Dedup(str, Enum):
     exact = "exact"
+    exact_all = "exact-all"
     near = "near"
     none = "none"
 
@@ -25,7 +27,10 @@ DEDUP = typer.Option(
     Dedup.exact,
     "--dedup",
     help="Never pick two duplicates: exact (same normalised prompt and answer: case, spacing, "
-    "punctuation ignored), near (also MinHash Jaccard >= 0.8, datasketch), or none.",
+    "punctuation ignored; with --method mig only the records about to be picked are read, "
+    "and the duplicates counted are the copies the greedy met), exact-all (the same, every "
+    "record read first: the best-scored copy kept, all copies counted), near (also MinHash "
+    "Jaccard >= 0.8, datasketch), or none.",
 )
 
 
@@ -40,13 +45,41 @@ def record_text(record: dict) -> str:
 def duplicate_rows(
     pool: Pool | PoolIndex, mode: Dedup, scores: np.ndarray, given: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(group id per row, rows to exclude as duplicates) for `mig sample`."""
+    """(group id per row, rows to exclude as duplicates) for `mig sample`, every record read.
+
+    `given`: rows already chosen or set aside (given, excluded, included): no copy of them
+    stays eligible."""
     if mode == Dedup.none:
         return np.arange(len(pool), dtype=np.int64), np.zeros(len(pool), dtype=bool)
     with err_console.status(f"finding duplicates ({mode.value})"):
         try:
             records = pool.records() if hasattr(pool, "records") else pool.rows()
-            groups = duplicate_groups((record_text(r) for r in records), mode.value)
+            groups = duplicate_groups((record_text(r) for r in records), _eager_mode(mode))
         except ImportError as exc:
             raise typer.BadParameter(str(exc), param_hint="'--dedup'") from None
     return groups, duplicate_mask(groups, scores, given)
+
+
+def _eager_mode(mode: Dedup) -> str:
+    return "exact" if mode == Dedup.exact_all else mode.value
+
+
+def lazy_dedup(mode: Dedup, method: str, budget: int | None, quota_field: str | None) -> bool:
+    """Whether `--dedup exact` runs lazily (`selection/lazy_dedup.py`): for MIG without a
+    token budget or a quota. Copies may differ in cost (their text differs by case or spacing)
+    or in quota value (the same prompt in two sources), and the lazy rule would then keep the
+    cheaper or still-open copy where the eager rule keeps the best-scored one; a budget reads
+    every record's text anyway to count its tokens."""
+    return mode == Dedup.exact and method == "mig" and budget is None and not quota_field
+
+
+def lazy_duplicates(pool: PoolIndex, blocked: np.ndarray) -> LazyDuplicates:
+    """Lazy exact dedup over `pool`, rows read by their place in the source (JSONL lines at
+    their byte offsets, Parquet rows by row group), with the `blocked` rows' copies taken."""
+
+    def texts(rows: np.ndarray) -> list[str]:
+        return [record_text(r) for r in pool.subset_pool(rows, parse=True).rows()]
+
+    duplicates = LazyDuplicates(len(pool), texts)
+    duplicates.block(blocked)
+    return duplicates

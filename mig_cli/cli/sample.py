@@ -44,7 +44,7 @@ from .controls import (
     parse_sizes,
     quota_spec,
 )
-from .dedup_option import DEDUP, Dedup, duplicate_rows
+from .dedup_option import DEDUP, Dedup, duplicate_rows, lazy_dedup, lazy_duplicates
 from .options import (
     CACHE_DIR,
     EDGE_THRESHOLD,
@@ -207,17 +207,25 @@ def sample_cmd(
         excluded = match_mask(data, read_input(exclude, "reading", allow_empty=True))
         counts["excluded"] = int(excluded.sum())
         exclude_mask |= excluded
-    groups, dups = duplicate_rows(data, dedup, ann.scores, exclude_mask)
-    if dedup != Dedup.none:
-        counts["duplicates_skipped"] = int((dups & ~exclude_mask).sum())
-    exclude_mask |= dups
-    if min_score is not None:
-        counts["below_min_score"] = int((ann.scores < min_score).sum())
     include_rows = None
     if include:
         include_rows = match_in_order(data, read_input(include, "reading"), "--include")
         counts["included"] = len(include_rows)
         refuse_overlap(include_rows, excluded)
+    blocking = exclude_mask.copy()  # rows whose copies may not be picked
+    if include_rows is not None:
+        blocking[include_rows] = True
+    duplicates = groups = None
+    if lazy_dedup(dedup, method.value, budget_tokens, spec.field):
+        with err_console.status("reading the given, excluded and included records"):
+            duplicates = lazy_duplicates(data, blocking)
+    else:
+        groups, dups = duplicate_rows(data, dedup, ann.scores, blocking)
+        if dedup != Dedup.none:
+            counts["duplicates_skipped"] = int((dups & ~exclude_mask).sum())
+        exclude_mask |= dups
+    if min_score is not None:
+        counts["below_min_score"] = int((ann.scores < min_score).sum())
     blocked = exclude_mask if min_score is None else exclude_mask | (ann.scores < min_score)
     available = len(data) - int(blocked.sum())
     if available == 0:
@@ -280,18 +288,26 @@ def sample_cmd(
                 max_share=spec.max_share,
                 min_count=spec.min_count,
                 quota_field=spec.field or "group",
+                duplicates=duplicates,
             )
         except ValueError as exc:  # options the sampler cannot use together (core checks)
             raise typer.BadParameter(str(exc)) from None
     if len(selection.rows) == 0:
         raise DataError(f"nothing was selected: {stop_reason(options, selection, cost)}")
+    if duplicates is not None:  # the copies the greedy met, per picked row
+        assert selection.duplicates is not None
+        counts["duplicates_skipped"] = len(selection.duplicates)
+        copies = duplicates.copies_met(selection.rows, selection.duplicates)
+    else:
+        assert groups is not None
+        copies = np.bincount(groups, minlength=len(groups))[groups[selection.rows]] - 1
     run = SampleRun(data, ann, graph, selection, phi_fn, prop_weight, norm, given_ann, costs)
     run.why = stop_reason(options, selection, cost)
     try:
         written = write_outputs(
             run,
             ranking,
-            groups,
+            copies,
             sizes,
             target,
             manifest,
@@ -309,7 +325,10 @@ def sample_cmd(
     where = "stdout" if target == "-" else ", ".join(w["subset"]["path"] for w in written)
     note = f"Selected {len(selection.rows):,} of {len(data):,} records ({method.value})"
     if dedup != Dedup.none:
-        note += f", {counts['duplicates_skipped']:,} duplicates skipped ({dedup.value})"
+        note += f", {counts['duplicates_skipped']:,} duplicates skipped ({dedup.value}"
+        if duplicates is not None:
+            note += f"; lazily: {duplicates.rows_read:,} records read"
+        note += ")"
     if costs is not None:
         note += f", {selection.cost:,.0f} {cost} of {budget_tokens:,}"
         if selection.guard:
@@ -329,14 +348,15 @@ def sample_cmd(
 def write_outputs(
     run: SampleRun,
     ranking: str | None,
-    groups: np.ndarray,
+    copies: np.ndarray,
     sizes: list[int],
     target: str,
     manifest: str | None,
     *rest,
 ) -> list[dict]:
     """The subsets and their manifests, then the ranking; each path lands in `run.files` so that
-    a failure part-way can remove them all."""
+    a failure part-way can remove them all. `copies`: per selected row, the copies of it
+    skipped (every copy in the pool; with lazy dedup, the copies the greedy met)."""
     written = write_subsets(run, sizes, target, manifest, *rest)
     if ranking:
         rows = run.selection.rows
@@ -347,7 +367,7 @@ def write_outputs(
                 "id": [ids[r] for r in rows.tolist()],
                 "rank": np.arange(1, len(rows) + 1),
                 "gain": run.selection.gains,
-                "duplicates_skipped": np.bincount(groups, minlength=len(groups))[groups[rows]] - 1,
+                "duplicates_skipped": copies,
             },
             ranking,
         )

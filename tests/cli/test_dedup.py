@@ -52,7 +52,16 @@ def test_default_exact_dedup_never_selects_two_copies(pool, tmp_path, method):
     assert result.exit_code == 0, result.output
     ids = selected(out)
     assert len(ids) == 4 and sum(i in ("r0", "r1", "r2") for i in ids) == 1
-    assert "2 duplicates skipped (exact)" in result.stderr
+    if method == "mig":  # lazy: the greedy never reached r1 or r2 after picking r0
+        assert "0 duplicates skipped (exact; lazily: 6 records read)" in result.stderr
+        every = run(
+            "sample", pool, "-k", "4", "-o", out, "--ranking", ranking, *extra,
+            "--dedup", "exact-all",
+        )  # fmt: skip
+        assert every.exit_code == 0 and selected(out) == ids
+        assert "2 duplicates skipped (exact-all)" in every.stderr
+    else:
+        assert "2 duplicates skipped (exact)" in result.stderr
     rows = list(csv.DictReader(ranking.open()))
     skipped = {r["id"]: int(r["duplicates_skipped"]) for r in rows}
     assert skipped.get("r0", 2) == 2 and skipped["r5"] == 0
@@ -65,3 +74,63 @@ def test_default_exact_dedup_never_selects_two_copies(pool, tmp_path, method):
 def test_k_larger_than_the_distinct_records_is_a_usage_error(pool, tmp_path):
     result = run("sample", pool, "-k", "5", "--method", "top-score", "-o", tmp_path / "s.jsonl")
     assert result.exit_code == 2
+
+
+def copies_pool(tmp_path: Path, n: int = 400) -> tuple[Path, list[dict]]:
+    """A seeded annotated pool where a third of the records are copies of another (case,
+    spacing, punctuation changed; same labels, scores that may differ)."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    names = [f"topic {i}" for i in range(25)]
+    rows = []
+    for i in range(n):
+        labels = sorted({names[int(j)] for j in rng.integers(0, 25, size=int(rng.integers(1, 4)))})
+        prompt, answer = f"Question {i} about {labels[0]}?", f"Answer number {i * 3}."
+        rows.append(record(i, prompt, answer, labels, round(float(rng.uniform(1, 6)), 2)))
+    for dst in rng.choice(n, size=n // 3, replace=False).tolist():
+        src = int(rng.integers(0, n))
+        if src != dst:
+            msgs = [{**m, "content": m["content"].upper() + "!"} for m in rows[src]["messages"]]
+            score = rows[src]["score"] if rng.random() < 0.5 else rows[dst]["score"]
+            rows[dst] = {**rows[dst], "messages": msgs, "labels": rows[src]["labels"]}
+            rows[dst]["score"] = score
+    path = tmp_path / "copies.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path, rows
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_lazy_exact_picks_equal_exact_all_with_given_and_include(tmp_path, fmt):
+    """The default lazy dedup picks what the every-record dedup picks, JSONL and Parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path, rows = copies_pool(tmp_path)
+    if fmt == "parquet":
+        path = tmp_path / "copies.parquet"
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    given, include = tmp_path / "given.jsonl", tmp_path / "include.jsonl"
+    given.write_text("".join(json.dumps(r) + "\n" for r in rows[10:30]))
+    include.write_text("".join(json.dumps(r) + "\n" for r in rows[40:43]))
+    picks, skipped = {}, {}
+    for mode in ("exact", "exact-all", "none"):
+        out, ranking = tmp_path / f"{mode}.jsonl", tmp_path / f"{mode}.csv"
+        result = run(
+            "sample", path, "-k", "150", "--graph-min-count", "1", "--given", given,
+            "--include", include, "--dedup", mode, "-o", out, "--ranking", ranking,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        picks[mode] = selected(out)
+        table = list(csv.DictReader(ranking.open()))
+        skipped[mode] = sum(int(r["duplicates_skipped"]) for r in table)
+        if mode == "exact":
+            assert "duplicates skipped (exact; lazily:" in result.stderr
+    assert picks["exact"] == picks["exact-all"] != picks["none"]
+    from mig_cli.selection.dedup import normalise
+
+    texts = {r["id"]: normalise(" ".join(m["content"] for m in r["messages"])) for r in rows}
+    chosen = [texts[i] for i in picks["exact"]]
+    assert len(set(chosen)) == len(chosen)  # never two copies
+    # lazy counts only the copies it met: never more than every copy in the pool
+    assert 0 < skipped["exact"] <= skipped["exact-all"] and skipped["none"] == 0
