@@ -80,6 +80,6 @@ def lazy_duplicates(pool: PoolIndex, blocked: np.ndarray) -> LazyDuplicates:
     def texts(rows: np.ndarray) -> list[str]:
         return [record_text(r) for r in pool.subset_pool(rows, parse=True).rows()]
 
-    duplicates = LazyDuplicates(len(pool), texts)
+    duplicates = LazyDuplicates(len(pool), texts, cheap_reads=pool.cheap_rows)
     duplicates.block(blocked)
     return duplicates

@@ -222,6 +222,15 @@ class PoolIndex:
     def spooled(self) -> bool:
         return self.info.spooled
 
+    @property
+    def cheap_rows(self) -> bool:
+        """Whether `subset_pool` of a few rows costs little: plain JSONL (lines read at their
+        offsets) or every column in memory; else (gzip, Parquet columns not read) each call
+        passes over the source."""
+        if self.kind == "jsonl" or self._table_is_whole or self._file_schema is not None:
+            return True
+        return self._pool is not None and self._pool.table is None
+
     def line_of(self, row: int) -> int:
         if self.line_numbers is not None:
             return int(self.line_numbers[row])
@@ -340,11 +349,16 @@ class PoolIndex:
             yield found[r]
 
     def _arrow_rows(self, rows: np.ndarray) -> pa.Table:
-        if self._table_is_whole and self._table is not None:
-            return self._table.take(pa.array(rows))
-        if self._file_schema is not None and self._table is not None:
+        if self._table is not None and (self._table_is_whole or self._file_schema is not None):
+            if any(c.num_chunks > 1 for c in self._table.columns):
+                # one chunk per column: a take of a few rows is then ~100x cheaper (lazy dedup
+                # takes a few rows at a time)
+                self._table = self._table.combine_chunks()
+            if self._table_is_whole:
+                return self._table.take(pa.array(rows))
             # every column was read (labels as dictionary codes): take, then the file's types
             schema = self._file_schema
+            assert schema is not None
             return self._table.take(pa.array(rows)).select(schema.names).cast(schema)
         assert self.path is not None
         order = np.unique(rows)

@@ -36,8 +36,10 @@ import numpy as np
 
 from .dedup import normalise
 
-MIN_READ = 1024  # rows read at least per stop
-READ_AHEAD = 1.5  # rows read per stop: this many times the picks still wanted
+MIN_READ = 1024  # rows read at least at a phase's first stop
+READ_AHEAD = 1.5  # rows read at a phase's first stop: this many times the picks still wanted
+FOLLOW = 15  # rows read at a later stop (cheap reads): the stop row and the heap's top levels
+FOLLOW_SLOW = 4096  # the same when each read costs a pass over the source; doubles per stop
 
 
 class LazyDuplicates:
@@ -46,11 +48,18 @@ class LazyDuplicates:
     `texts(rows)`: the whole conversation of each row (as `dedup.duplicate_groups` takes it),
     in the order given; the caller reads them from the pool (e.g. by byte offset). `digest`:
     int64 (N,), -1 where not read; `taken`: bool (N,) per digest id. `rows_read` counts rows
-    read and hashed.
+    read and hashed, `reads` the calls to `texts`. `cheap_reads`: a call reading a few rows
+    costs little (JSONL lines by byte offset, rows held in memory); else each call passes over
+    the source (gzip, Parquet text columns), so fewer, larger reads are made.
     """
 
-    def __init__(self, n: int, texts: Callable[[np.ndarray], Iterable[str]]) -> None:
+    def __init__(
+        self, n: int, texts: Callable[[np.ndarray], Iterable[str]], *, cheap_reads: bool = True
+    ) -> None:
         self.texts = texts
+        self.follow = FOLLOW if cheap_reads else FOLLOW_SLOW
+        self.cheap_reads = cheap_reads
+        self.reads = 0
         self.digest = np.full(n, -1, dtype=np.int64)
         self.taken = np.zeros(n, dtype=bool)
         self._blocked = np.zeros(0, dtype=bool)  # digests taken before the greedy starts
@@ -65,6 +74,7 @@ class LazyDuplicates:
             return
         ids = self._ids
         found = []
+        self.reads += 1
         for text in self.texts(rows):
             key = hashlib.blake2b(normalise(text).encode(), digest_size=16).digest()
             found.append(ids.setdefault(key, len(ids)))
@@ -93,15 +103,25 @@ class LazyDuplicates:
         return counts[self.digest[np.asarray(picked, dtype=np.int64)]]
 
 
-def rows_to_read(
-    keys: np.ndarray, rows: np.ndarray, digest: np.ndarray, remaining: int, stop: int
-) -> np.ndarray:
-    """The row the greedy stopped at and the rows of the heap with the largest keys (upper
-    bounds of their gains, so the likely next picks): READ_AHEAD times the picks still wanted,
-    at least MIN_READ; the caller skips those already read."""
-    count = min(len(rows), max(MIN_READ, int(READ_AHEAD * max(remaining, 1))))
-    if count < len(rows):
-        top = np.argpartition(-keys, count - 1)[:count]
-        rows = rows[top]
-    rows = rows[digest[rows] < 0]
-    return np.append(rows, stop)
+    def rows_to_read(
+        self, keys: np.ndarray, rows: np.ndarray, remaining: int, stop: int, first: bool
+    ) -> np.ndarray:
+        """What to read when the greedy stops at `stop`: `keys`/`rows` are the heap's entries
+        (upper bounds of the rows' gains, heap order), `remaining` the picks still wanted.
+
+        At a phase's first stop, the rows with the largest keys, READ_AHEAD times the picks
+        still wanted (on a 939K-record pool, the 75K best first gains hold 95% of the 50K
+        picks); later, the stop row and the heap's first `follow` entries (the largest keys
+        but for stale ones), since each stop costs little. Rows already read are left out.
+        """
+        count = max(MIN_READ, int(READ_AHEAD * max(remaining, 1))) if first else self.follow
+        if not first and not self.cheap_reads:
+            self.follow *= 2
+        if count >= len(rows):
+            chosen = rows
+        elif first or count > 255:
+            chosen = rows[np.argpartition(-keys, count - 1)[:count]]
+        else:
+            chosen = rows[:count]
+        chosen = chosen[self.digest[chosen] < 0]
+        return np.append(chosen, stop)

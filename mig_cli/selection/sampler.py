@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from . import kernels
 from .budget import BudgetError, best_single, check_costs, single_gain
-from .lazy_dedup import LazyDuplicates, rows_to_read
+from .lazy_dedup import LazyDuplicates
 from .phi import Phi
 from .quota import GroupLimits, QuotaError, check_feasible
 
@@ -287,13 +287,13 @@ class MigSampler:
 
     def _phase(self, state, rows, t, t_end, need, duplicates):
         """One greedy phase over `rows`; with lazy dedup, reads the rows the phase stops at
-        (and the likely next picks, `lazy_dedup.rows_to_read`) and resumes."""
+        (and the likely next picks, `LazyDuplicates.rows_to_read`) and resumes."""
         step = self._step_numba if self.backend == "numba" else self._step_python
         if self.backend == "numba":
             heap = self._heap_numba(state, rows)
         else:
             heap = self._heap_python(state, rows)
-        evaluations = 0
+        evaluations, first = 0, True
         while True:
             t, evals, stop = step(state, heap, t, t_end, need)
             evaluations += evals
@@ -304,8 +304,8 @@ class MigSampler:
             if math.isfinite(left):  # a budget: about as many picks as it still affords
                 mean = float(costs[heap_rows].mean()) if len(costs) else 1.0
                 remaining = min(remaining, int(left / mean) + 1)
-            wanted = rows_to_read(keys, heap_rows, duplicates.digest, remaining, stop)
-            duplicates.read(wanted)
+            duplicates.read(duplicates.rows_to_read(keys, heap_rows, remaining, stop, first))
+            first = False
 
     def _heap_numba(self, state, rows):
         csr, x, last_gain, stamp, costs = state[:5]
