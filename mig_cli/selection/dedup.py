@@ -16,6 +16,10 @@ Modes:
   Japanese, 128 permutations, `MinHashLSH` at Jaccard `threshold` 0.8); groups are the
   connected components of the candidate pairs whose estimated Jaccard reaches the threshold.
 - `none`: no grouping.
+
+`lazy_dedup.py` applies the `exact` rule inside the greedy instead, reading only the records
+about to be picked (`mig sample --dedup exact` with MIG); this module is the read-every-record
+rule (`--dedup exact-all`, `near`).
 """
 
 from __future__ import annotations

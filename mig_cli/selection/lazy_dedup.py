@@ -102,7 +102,6 @@ class LazyDuplicates:
         counts = np.bincount(self.digest[dropped], minlength=len(self.taken))
         return counts[self.digest[np.asarray(picked, dtype=np.int64)]]
 
-
     def rows_to_read(
         self, keys: np.ndarray, rows: np.ndarray, remaining: int, stop: int, first: bool
     ) -> np.ndarray:
