@@ -37,8 +37,8 @@ import numpy as np
 from .dedup import normalise
 
 MIN_READ = 1024  # rows read at least at a phase's first stop
-READ_AHEAD = 1.5  # rows read at a phase's first stop: this many times the picks still wanted
-FOLLOW = 15  # rows read at a later stop (cheap reads): the stop row and the heap's top levels
+READ_AHEAD = 1.2  # rows read at a phase's first stop: this many times the picks still wanted
+FOLLOW = 0  # more rows read at a later stop (cheap reads): the heap's first entries
 FOLLOW_SLOW = 4096  # the same when each read costs a pass over the source; doubles per stop
 
 
@@ -109,15 +109,21 @@ class LazyDuplicates:
         (upper bounds of the rows' gains, heap order), `remaining` the picks still wanted.
 
         At a phase's first stop, the rows with the largest keys, READ_AHEAD times the picks
-        still wanted (on a 939K-record pool, the 75K best first gains hold 95% of the 50K
-        picks); later, the stop row and the heap's first `follow` entries (the largest keys
-        but for stale ones), since each stop costs little. Rows already read are left out.
+        still wanted (on the 939K-record benchmark pool the 60K best first gains hold about
+        88% of the 50K picks, the 75K best 95%); later, the stop row and the heap's first
+        `follow` entries (none for cheap reads: a stop then costs about 0.1 ms, and reading
+        ahead reads rows that are rarely picked; 4096, doubling, when each read passes over
+        the source). Rows already read are left out. Measured (939K pool, k = 50K, JSONL):
+        READ_AHEAD 1.5 read 77K rows in 2.3K stops, 1.2 read 65K in 5.5K stops, 1.0 read 59K
+        in 9.2K stops, all within 0.3 s of each other.
         """
         count = max(MIN_READ, int(READ_AHEAD * max(remaining, 1))) if first else self.follow
         if not first and not self.cheap_reads:
             self.follow *= 2
         if count >= len(rows):
             chosen = rows
+        elif count == 0:
+            chosen = rows[:0]
         elif first or count > 255:
             chosen = rows[np.argpartition(-keys, count - 1)[:count]]
         else:
