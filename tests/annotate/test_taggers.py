@@ -500,3 +500,48 @@ def test_extra_tags_need_more_than_the_floor(taxonomy_space):
     assert {"self improvement", "productivity tips"} <= set(got_clear)
     loose = TaxonomyTagger(s, secondary_gap=0.0).tag_batch([vague])[0]
     assert "fashion" in loose
+
+
+NLP_TASKS = {
+    "natural language inference": "Premise: A man is playing guitar.\nHypothesis: A person plays "
+    "music.\nDoes the premise entail the hypothesis?\nOPTIONS:\n- yes\n- no",
+    "paraphrase identification": "Do these two sentences mean the same thing?\nThe cat sat.\n"
+    "A cat was sitting.",
+    "multiple choice question": "Which planet is largest?\n(A) Mars\n(B) Jupiter\n(C) Venus",
+    "sentence completion": "What happens next in this paragraph?\nA woman kneels on a mat...",
+    "question generation": "Generate a question about the following movie plot: A boy finds a "
+    "dragon.",
+    "coreference resolution": 'In "The trophy does not fit in the suitcase because it is too '
+    'big", what does "it" refer to?',
+    "topic classification": "What is the topic of this article? Stocks fell sharply on Monday.",
+    "yes or no question": "Is the Pacific the largest ocean? Answer yes or no.",
+    "chain-of-thought reasoning": "Q: Can a banana be blue? Let's think step by step.",
+    "data-to-text generation": "Generate a sentence about this data: Aromi eatType coffee shop",
+    "dialogue response generation": "What is the next response in this dialogue?\nA: Hi!",
+    "toxicity detection": 'Is this comment toxic? "You are an idiot."',
+    "grammatical acceptability": 'Is the following sentence grammatically correct? "Him went."',
+    "review rating prediction": "Would this review decrease or increase the chances of you "
+    "buying the product?",
+    "answer verification": "Question: Who wrote Hamlet? Answer: Dickens. Is this answer correct?",
+    "sentiment analysis": 'What is the sentiment of this tweet? "I love sunny days"',
+}
+
+
+@pytest.mark.parametrize("task", sorted(NLP_TASKS))
+def test_prompted_nlp_task_forms_get_their_tag(taxonomy_space, task):
+    q = _want(taxonomy_space, NLP_TASKS[task], {"history": 0.4})
+    assert task in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What does happiness entail, according to Aristotle?",
+        "How many divisors of 63 are also divisors of 72? They may be positive or negative.",
+        "Kyle bought 2 bottles that hold 15 origami stars each. How many stars can he store?",
+        "How would you explain the stream of consciousness technique in Ulysses?",
+    ],
+)
+def test_nlp_task_cues_stay_quiet_on_look_alikes(taxonomy_space, text):
+    q = _want(taxonomy_space, text, {"history": 0.4})
+    assert not set(TaxonomyTagger(taxonomy_space).tag_batch([q])[0]) & set(NLP_TASKS)
