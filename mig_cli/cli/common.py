@@ -425,3 +425,12 @@ def cached_embed(embedder, cache, what: str = "embedding labels"):
         return out
 
     return embed
+
+
+def format_information(value: float, decimals: int = 2) -> str:
+    """I(D) for a summary line: grouped digits with `decimals` places, or 4 significant digits
+    in exponent form from 1e12 up (a pool of huge scores gives I(D) near 1e308, whose full digits
+    fill the terminal)."""
+    if abs(value) >= 1e12:
+        return f"{value:.4g}"
+    return f"{value:,.{decimals}f}"

@@ -20,7 +20,7 @@ from typing import Any
 from .. import __version__
 from ..errors import MigError
 from ..records.manifest import describe_input, first_difference, read_manifest
-from .common import err_console
+from .common import err_console, format_information
 
 PATH_OPTIONS = ("pool", "graph_dir", "given", "include", "exclude", "tokenizer", "config")
 INPUT_OPTIONS = ("pool", "graph_dir", "given", "include", "exclude", "config")
@@ -131,5 +131,5 @@ def replay(path: str, command: Callable, ctx: Any = None) -> None:
     if difference is not None:
         raise ReplayMismatch(f"replay differs from {path} at {difference} (compared by {how})")
     info = result.get("information")
-    shown = f", I(D) = {info:,.4f}" if info is not None else ""
+    shown = f", I(D) = {format_information(info, 4)}" if info is not None else ""
     err_console.print(f"replayed: identical ({len(got):,} records in the same order{shown})")

@@ -17,7 +17,13 @@ from ..records.graph_files import read_graph
 from ..records.pool import MISSING, Pool
 from ..records.writers import read_table, write_text
 from ..selection.graph import graph_without_edges
-from .common import check_outputs, config_option, err_console, reports_errors
+from .common import (
+    check_outputs,
+    config_option,
+    err_console,
+    format_information,
+    reports_errors,
+)
 from .options import (
     LABELS_FIELD,
     NORM,
@@ -280,7 +286,8 @@ def report_cmd(
         ours = report.stats[i + 1].information
         if not math.isclose(said, ours, rel_tol=1e-9, abs_tol=1e-9):
             text = (
-                f"its manifest says I(D) = {said:,.4f}, this page computes {ours:,.4f}: "
+                f"its manifest says I(D) = {format_information(said, 4)}, "
+                f"this page computes {format_information(ours, 4)}: "
                 "another graph or other --prop-weight/--phi/--norm than at sampling"
             )
             subset_entries[i]["notes"] += "; " + text

@@ -20,6 +20,7 @@ from .common import (
     config_option,
     default_output,
     err_console,
+    format_information,
     reports_errors,
     stdout_is_terminal,
 )
@@ -334,9 +335,9 @@ def sample_cmd(
         if selection.guard:
             note += " (the best single record beat the greedy set)"
     if selection.information is not None and graph is not None:
-        gained = f"I(D) = {selection.information:,.2f}"
+        gained = f"I(D) = {format_information(selection.information)}"
         if selection.start_information is not None:
-            gained += f" (from {selection.start_information:,.2f})"
+            gained += f" (from {format_information(selection.start_information)})"
         note += f", {gained}, graph {describe_graph(graph)}"
     report_coverage(selection.coverage, count or len(selection.rows), graph_given=bool(graph_dir))
     err_console.print(f"{note} -> {where} in {time.perf_counter() - started:.1f}s")

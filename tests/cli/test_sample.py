@@ -505,6 +505,7 @@ def test_huge_scores_keep_the_ranking(tiny_pool, tiny_graph, tmp_path):
         assert ids == [json.loads(x)["id"] for x in small_out.read_text().splitlines()]
         info = re.search(r"I\(D\) = ([^,]+),", result.stderr).group(1)
         assert math.isfinite(float(info.replace(",", ""))) and float(info.replace(",", "")) > 0
+        assert len(info) <= 12, info  # exponent form, not 300 digits
         gains = [float(x.split(",")[3]) for x in (tmp_path / "rank.csv").read_text().split()[1:]]
         assert all(math.isfinite(g) for g in gains) and gains == sorted(gains, reverse=True)
 
