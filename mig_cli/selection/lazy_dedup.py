@@ -39,6 +39,7 @@ from .dedup import normalise
 MIN_READ = 1024  # rows read at least at a phase's first stop
 READ_AHEAD = 1.2  # rows read at a phase's first stop: this many times the picks still wanted
 FOLLOW = 0  # more rows read at a later stop (cheap reads): the heap's first entries
+READ_BLOCK = 4096  # rows whose records are held at once (cheap reads)
 FOLLOW_SLOW = 4096  # the same when each read costs a pass over the source; doubles per stop
 
 
@@ -73,15 +74,18 @@ class LazyDuplicates:
         if not len(rows):
             return
         ids = self._ids
-        found = []
         self.reads += 1
-        for text in self.texts(rows):
-            key = hashlib.blake2b(normalise(text).encode(), digest_size=16).digest()
-            found.append(ids.setdefault(key, len(ids)))
-        if len(found) != len(rows):
-            raise ValueError(f"read {len(found)} texts for {len(rows)} rows")
-        self.digest[rows] = found
-        self.rows_read += len(rows)
+        step = len(rows) if not self.cheap_reads else READ_BLOCK  # few records held at once
+        for lo in range(0, len(rows), step):
+            block = rows[lo : lo + step]
+            found = []
+            for text in self.texts(block):
+                key = hashlib.blake2b(normalise(text).encode(), digest_size=16).digest()
+                found.append(ids.setdefault(key, len(ids)))
+            if len(found) != len(block):
+                raise ValueError(f"read {len(found)} texts for {len(block)} rows")
+            self.digest[block] = found
+            self.rows_read += len(block)
 
     def block(self, rows: np.ndarray) -> None:
         """Rows already chosen or set aside (`--given`, `--exclude`, `--include`): no copy of
