@@ -545,3 +545,18 @@ def test_prompted_nlp_task_forms_get_their_tag(taxonomy_space, task):
 def test_nlp_task_cues_stay_quiet_on_look_alikes(taxonomy_space, text):
     q = _want(taxonomy_space, text, {"history": 0.4})
     assert not set(TaxonomyTagger(taxonomy_space).tag_batch([q])[0]) & set(NLP_TASKS)
+
+
+@pytest.mark.parametrize(
+    "text,latex",
+    [
+        ("Solve $2x + 3 = 7$ for $x$.", True),
+        (r"What is \frac{1}{2} of 10?", True),
+        ("Tom has $5 and spends $3 on lunch. How much is left?", False),
+        ("Milk costs $1.20; 5 cups of soda cost $4. What is the total?", False),
+    ],
+)
+def test_latex_notation_is_a_format_tag_of_maths_text(taxonomy_space, text, latex):
+    q = _want(taxonomy_space, text, {"algebra": 0.5, "arithmetic word problem": 0.45})
+    got = TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+    assert ("latex math notation" in got) is latex
