@@ -164,13 +164,14 @@ def test_config_file_gives_defaults(tiny_pool, tiny_graph, tmp_path):
     assert result.exit_code == 2 and "bogus" in result.output
 
 
-def test_paper_config_is_valid(tiny_pool, tiny_graph, tmp_path):
+@pytest.mark.parametrize("name", ["paper.toml", "balanced.toml", "demo.toml"])
+def test_bundled_configs_are_valid(tiny_pool, tiny_graph, tmp_path, name):
     root = Path(__file__).resolve().parents[2]
     result = run(
         "sample",
         tiny_pool,
         "--config",
-        root / "configs" / "paper.toml",
+        root / "configs" / name,
         "-k",
         "5",
         "--graph",
