@@ -267,6 +267,23 @@ def logreg_cv(x: np.ndarray, y: np.ndarray, folds: int = 5, l2: float = 1.0, see
     return float(np.mean(accs)), accs
 
 
+_TOKEN = re.compile(r"[a-z]+|\\[a-z]+|[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def bag_of_words(texts: list[str], size: int = 3000) -> np.ndarray:
+    """0/1 features: the `size` most frequent tokens (words, LaTeX commands, CJK characters)
+    seen in at least 3 texts."""
+    sets = [set(_TOKEN.findall(t.lower()[:2000])) for t in texts]
+    df = Counter(w for s in sets for w in s)
+    vocab = {w: j for j, (w, c) in enumerate(df.most_common(size)) if c >= 3}
+    x = np.zeros((len(texts), size), dtype=np.float64)
+    for row, s in enumerate(sets):
+        for w in s:
+            if w in vocab:
+                x[row, vocab[w]] = 1.0
+    return x
+
+
 def harm_tags() -> set[str]:
     from mig_cli.annotate.taggers import load_taxonomy_domains
 
@@ -301,6 +318,12 @@ def main() -> None:
     ap.add_argument("--sources", default=",".join(SOURCES))
     ap.add_argument("--show", type=int, default=20, help="Random records printed with tags/score.")
     ap.add_argument("--reuse", action="store_true", help="Reuse annotated.jsonl in --work.")
+    ap.add_argument(
+        "--sampler-settings",
+        action="store_true",
+        help="Also select with other `mig sample` settings (--norm, --phi exp, --phi-a 0.1 / 1,\n"
+        "--edge-threshold 0.55 / 0.5, configs/balanced.toml) on the same annotations.",
+    )
     args = ap.parse_args()
 
     work = Path(args.work)
@@ -332,8 +355,24 @@ def main() -> None:
         "random": ["--method", "random"],
         "top-score": ["--method", "top-score"],
     }
+    if args.sampler_settings:
+        for t in ("0.55", "0.5"):
+            run(
+                [*mig, "build-graph", ann, "-o", str(work / f"graph-{t}"), "--edge-threshold", t],
+                log,
+            )
+        graph = ["--graph", str(work / "graph")]
+        variants |= {
+            "mig --norm": [*graph, "--norm"],
+            "mig --phi exp": [*graph, "--phi", "exp"],
+            "mig --phi-a 0.1": [*graph, "--phi-a", "0.1"],
+            "mig --phi-a 1": [*graph, "--phi-a", "1"],
+            "mig --edge-threshold 0.55": ["--graph", str(work / "graph-0.55")],
+            "mig --edge-threshold 0.5": ["--graph", str(work / "graph-0.5")],
+            "mig configs/balanced.toml": ["--config", str(REPO / "configs" / "balanced.toml")],
+        }
     for name, extra in variants.items():
-        rank = work / f"{name}.csv"
+        rank = work / f"{re.sub(r'[^A-Za-z0-9.]+', '-', name)}.csv"
         times[f"sample {name}"] = run(
             [
                 *mig,
@@ -343,7 +382,7 @@ def main() -> None:
                 str(k),
                 *extra,
                 "-o",
-                str(work / f"{name}.jsonl"),
+                str(rank.with_suffix(".jsonl")),
                 "--ranking",
                 str(rank),
             ],
@@ -406,6 +445,11 @@ def main() -> None:
     figures["label_accuracy"] = acc
     figures["label_accuracy_folds"] = folds
     figures["label_accuracy_source"] = acc_src
+    # the same classifier on a bag of the request's own tokens: how much of the category the
+    # words of the first user turn carry at all (a reference for the labels' figure)
+    figures["words_accuracy"], _ = logreg_cv(
+        bag_of_words([first_user(pool[i]["messages"]) for i in clean]), y
+    )
     figures["distinct_labels"] = len(vocab)
     figures["labels_per_record"] = float(np.mean([len(labels[i]) for i in clean]))
     harm = harm_tags()
