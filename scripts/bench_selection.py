@@ -285,7 +285,7 @@ def bag_of_words(texts: list[str], size: int = 3000) -> np.ndarray:
 
 
 def harm_tags() -> set[str]:
-    from mig_cli.annotate.taggers import load_taxonomy_domains
+    from mig_cli.annotate.tag_data import load_taxonomy_domains
 
     domains = load_taxonomy_domains()
     return {t for t, d in domains.items() if d == "safety"} | {"safety"}

@@ -35,7 +35,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from mig_cli.annotate.embedding import Embedder  # noqa: E402
-from mig_cli.annotate.taggers import TaxonomyTagger, load_taxonomy  # noqa: E402
+from mig_cli.annotate.tag_data import load_taxonomy  # noqa: E402
+from mig_cli.annotate.taggers import TaxonomyTagger  # noqa: E402
 from mig_cli.records.chat import conversation, select_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -96,7 +96,8 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
     from ..annotate.embedding import Embedder
     from ..annotate.labelling import TextTagAnnotator
     from ..annotate.scoring import QualityScoreAnnotator
-    from ..annotate.taggers import TaxonomyTagger, harmful_labels, taxonomy_fingerprint
+    from ..annotate.tag_data import harmful_labels, taxonomy_fingerprint
+    from ..annotate.taggers import TaxonomyTagger
     from ..annotate.text import text_source
     from ..records.embedding_cache import EmbeddingCache
     from .annotation import run_stage

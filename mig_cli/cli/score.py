@@ -197,7 +197,7 @@ def score_annotator(
         annotator = LLMScoreAnnotator(judge, source, settings, field)
         default_batch = 64
     elif chosen == ScorerName.quality:
-        from ..annotate.taggers import harmful_labels
+        from ..annotate.tag_data import harmful_labels
 
         embedder = _embedder(model)
         annotator = QualityScoreAnnotator(

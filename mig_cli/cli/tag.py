@@ -182,12 +182,8 @@ def tag_annotator(
     else:
         from ..annotate.crosslingual import load_crosslingual_embed
         from ..annotate.embedding import Embedder, is_bundled_model
-        from ..annotate.taggers import (
-            TaxonomyTagger,
-            VocabTagger,
-            read_vocab_text,
-            taxonomy_fingerprint,
-        )
+        from ..annotate.tag_data import read_vocab_text, taxonomy_fingerprint
+        from ..annotate.taggers import TaxonomyTagger, VocabTagger
         from ..records.embedding_cache import EmbeddingCache
 
         embedder = Embedder(model, backend=backend.value, device=device)

@@ -12,7 +12,8 @@ from mig_cli.annotate.crosslingual import (
     load_crosslingual_embed,
     pick_topics,
 )
-from mig_cli.annotate.taggers import TaxonomyTagger, harmful_labels, load_taxonomy
+from mig_cli.annotate.tag_data import harmful_labels, load_taxonomy
+from mig_cli.annotate.taggers import TaxonomyTagger
 
 from .test_taggers import Space, _want
 
@@ -99,7 +100,7 @@ def test_the_domain_of_a_bridged_text_is_its_topic_domain(english):
 
 
 def load_taxonomy_domains_pair():
-    from mig_cli.annotate.taggers import load_taxonomy_domains
+    from mig_cli.annotate.tag_data import load_taxonomy_domains
 
     d = load_taxonomy_domains()
     return list(d), list(d.values())

@@ -13,7 +13,8 @@ import pytest
 
 from mig_cli.annotate.embedding import Embedder, bundled_model_path, label_embedder
 from mig_cli.annotate.onnx_backend import exported_model, model_layout
-from mig_cli.annotate.taggers import TaxonomyTagger, load_taxonomy
+from mig_cli.annotate.tag_data import load_taxonomy
+from mig_cli.annotate.taggers import TaxonomyTagger
 from mig_cli.errors import ModelError
 
 pytestmark = pytest.mark.slow

@@ -10,10 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mig_cli.annotate.taggers import (
-    TAGGERS,
-    TaxonomyTagger,
-    VocabTagger,
+from mig_cli.annotate.tag_data import (
     harmful_labels,
     load_cues,
     load_taxonomy,
@@ -21,6 +18,7 @@ from mig_cli.annotate.taggers import (
     read_vocab_text,
     taxonomy_fingerprint,
 )
+from mig_cli.annotate.taggers import TAGGERS, TaxonomyTagger, VocabTagger
 from mig_cli.records.labels import normalize_label
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"

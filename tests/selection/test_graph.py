@@ -132,7 +132,7 @@ def test_graph_summary_and_sparse_warning():
 def test_minilm_calibration_on_the_bundled_taxonomy():
     """The table value and the auto rule agree on MiniLM, and the edges they give make sense."""
     from mig_cli.annotate.embedding import Embedder
-    from mig_cli.annotate.taggers import load_taxonomy_domains
+    from mig_cli.annotate.tag_data import load_taxonomy_domains
 
     domains = load_taxonomy_domains()
     tags = sorted(set(domains) | set(domains.values()))
