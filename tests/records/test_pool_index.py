@@ -84,13 +84,13 @@ def test_gzip_is_streamed_twice(tmp_path):
 
 
 def test_block_boundaries_do_not_change_anything(tmp_path, monkeypatch):
-    import mig_cli.records.pool_index as pi
+    import mig_cli.records.jsonl_index as ji
 
     recs = records(40)
     lines = styled_lines(recs)
     path = tmp_path / "pool.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    monkeypatch.setattr(pi, "READ_BYTES", 97)  # lines split across reads, many blocks
+    monkeypatch.setattr(ji, "READ_BYTES", 97)  # lines split across reads, many blocks
     with index_pool(str(path)) as index:
         same_annotations(index.annotations(), read_annotations(read_pool(str(path))))
         assert index.subset_pool([39, 0, 17]).lines == [lines[r] + b"\n" for r in (39, 0, 17)]
