@@ -110,7 +110,8 @@ RETRIES = typer.Option(5, "--max-retries", min=0, help="Retries on 429, 5xx, tim
 
 
 def llm_client(base_url: str, model: str | None, api_key_env: str, timeout: float, retries: int):
-    from ..annotate.llm.client import OpenAIClient, api_key_from_env
+    from ..annotate.llm.client import OpenAIClient
+    from ..annotate.llm.credentials import api_key_from_env
 
     if not model:
         raise typer.BadParameter(
@@ -133,7 +134,7 @@ def llm_client(base_url: str, model: str | None, api_key_env: str, timeout: floa
 def cancel_on_interrupt() -> Iterator[None]:
     """Ctrl-C stops LLM requests in flight and their retry waits at once (not after every
     retry of every worker thread), then ends the run as an interrupt."""
-    from ..annotate.llm.client import allow_requests, cancel_requests
+    from ..annotate.llm.transport import allow_requests, cancel_requests
 
     allow_requests()
     if threading.current_thread() is not threading.main_thread():

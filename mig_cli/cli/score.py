@@ -6,7 +6,7 @@ import functools
 
 import typer
 
-from ..annotate.llm.client import safe_url
+from ..annotate.llm.credentials import safe_url
 from ..annotate.scoring import (
     FieldScoreAnnotator,
     LengthScoreAnnotator,

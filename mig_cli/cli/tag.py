@@ -9,7 +9,7 @@ import typer
 
 from ..annotate.crosslingual import ENCODER_NAME as CROSSLINGUAL_NAME
 from ..annotate.labelling import FieldTagAnnotator, TextTagAnnotator
-from ..annotate.llm.client import safe_url
+from ..annotate.llm.credentials import safe_url
 from ..annotate.text import text_source
 from ..errors import DataError
 from .annotation import (

@@ -13,7 +13,8 @@ import pytest
 
 from mig_cli.annotate.llm import prompts
 from mig_cli.annotate.llm.annotators import LLMScorer, LLMTagger, map_ordered
-from mig_cli.annotate.llm.client import OpenAIClient, api_key_from_env
+from mig_cli.annotate.llm.client import OpenAIClient
+from mig_cli.annotate.llm.credentials import api_key_from_env
 from mig_cli.annotate.llm.replies import (
     digit_from_text,
     expected_digit,
@@ -671,7 +672,7 @@ def test_deeply_nested_reply_is_unusable_not_a_recursion_error(server: FakeOpenA
 def test_cancel_stops_requests_and_retry_waits_at_once(server: FakeOpenAI) -> None:
     import threading
 
-    from mig_cli.annotate.llm.client import allow_requests, cancel_requests
+    from mig_cli.annotate.llm.transport import allow_requests, cancel_requests
 
     server.when("", Fault("slow", delay=30.0))
     client = make_client(server, timeout=20.0, max_retries=5, backoff=10.0, max_backoff=10.0)

@@ -5,22 +5,18 @@ Standard library only. `OpenAIClient` posts JSON to `{base_url}/chat/completions
 connection errors, timeouts, replies that are not a JSON object) are retried with exponential
 backoff and jitter, honouring a `Retry-After` header; other 4xx replies fail at once. When it
 gives up it raises `RemoteError`, whose message names the URL and the last status and never
-contains the API key. One client may be shared by many threads.
+contains the API key. One client may be shared by many threads. Cancellation, the deadline per
+attempt and the redirect policy are in `transport`; the key and URL credentials in `credentials`.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import email.utils
 import http.client
 import json
 import math
-import os
 import random
-import socket
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,156 +26,19 @@ from typing import Any
 
 from ... import __version__
 from ...errors import RemoteError
+from .credentials import redact, safe_url, secrets_of
+from .transport import (
+    CANCEL,
+    RedirectRefused,
+    RequestCancelled,
+    SameOriginRedirects,
+    Watch,
+    WatchedHTTPHandler,
+    WatchedHTTPSHandler,
+)
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _SNIPPET_CHARS = 200
-
-
-def safe_url(url: str) -> str:
-    """`url` without credentials: `user:password@` and query values become `***`.
-
-    Used wherever a base URL is printed or stored (messages, checkpoint headers).
-    """
-    try:
-        parts = urllib.parse.urlsplit(url.strip())
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "<unreadable URL>"
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = ("***@" if parts.username or parts.password else "") + host
-    if port is not None:
-        netloc += f":{port}"
-    query = parts.query
-    if query:
-        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-        query = "&".join(f"{k}=***" for k, _ in pairs) or "***"
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def api_key_from_env(name: str = "OPENAI_API_KEY") -> str | None:
-    """The API key in environment variable `name`, or None when it is unset or blank."""
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
-class RequestCancelled(RemoteError):
-    """Requests were cancelled (Ctrl-C): raised in the worker threads, which stop at once."""
-
-
-_CANCEL = threading.Event()
-_ACTIVE: set[_Watch] = set()
-_ACTIVE_LOCK = threading.Lock()
-_CURRENT = threading.local()
-
-
-def cancel_requests() -> None:
-    """Stop every request in flight and every retry wait, in all clients, now (Ctrl-C)."""
-    _CANCEL.set()
-    with _ACTIVE_LOCK:
-        watches = list(_ACTIVE)
-    for watch in watches:
-        watch.stop()
-
-
-def allow_requests() -> None:
-    """Undo `cancel_requests` (a new run in the same process)."""
-    _CANCEL.clear()
-
-
-class _Watch:
-    """One attempt's deadline: at the deadline (or on cancel) its socket is shut down, so a
-    reply trickled a byte at a time cannot outlive the total per-request timeout."""
-
-    def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + seconds
-        self.sock: socket.socket | None = None
-        self.expired = False
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Watch:
-        with _ACTIVE_LOCK:
-            _ACTIVE.add(self)
-        _CURRENT.watch = self
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-        _CURRENT.watch = None
-        with _ACTIVE_LOCK:
-            _ACTIVE.discard(self)
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    def _expire(self) -> None:
-        self.expired = True
-        self.stop()
-
-    def stop(self) -> None:
-        sock = self.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class _WatchedHTTPConnection(http.client.HTTPConnection):
-    def connect(self) -> None:
-        super().connect()
-        watch = getattr(_CURRENT, "watch", None)
-        if watch is not None:
-            watch.sock = self.sock
-
-
-class _WatchedHTTPSConnection(http.client.HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        watch = getattr(_CURRENT, "watch", None)
-        if watch is not None:
-            watch.sock = self.sock
-
-
-class _WatchedHTTPHandler(urllib.request.HTTPHandler):
-    def http_open(self, req):  # noqa: ANN001 - urllib's signature
-        return self.do_open(_WatchedHTTPConnection, req)
-
-
-class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
-    def https_open(self, req):  # noqa: ANN001 - urllib's signature
-        return self.do_open(_WatchedHTTPSConnection, req, context=self._context)
-
-
-class _RedirectRefused(Exception):
-    def __init__(self, code: int, target: str, cross_origin: bool) -> None:
-        super().__init__(target)
-        self.code, self.target, self.cross_origin = code, target, cross_origin
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urllib.parse.urlsplit(url)
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    try:
-        port = parts.port or default
-    except ValueError:
-        port = None
-    return parts.scheme, (parts.hostname or "").lower(), port
-
-
-class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow only 307/308 redirects to the same origin (same method, body and key); any
-    other redirect is refused, so the key is never sent to another host."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, PLR0913
-        target = urllib.parse.urljoin(req.full_url, newurl)
-        cross = _origin(target) != _origin(req.full_url)
-        if cross or code not in (307, 308):
-            raise _RedirectRefused(code, target, cross)
-        return urllib.request.Request(
-            target, data=req.data, headers=dict(req.header_items()), method=req.get_method()
-        )
 
 
 class _TooLarge(Exception):
@@ -233,7 +92,7 @@ class OpenAIClient:
             raise ValueError(
                 f"base URL must start with http:// or https://, got {safe_url(base_url)!r}"
             )
-        self._secrets = _secrets_of(api_key, parts)
+        self._secrets = secrets_of(api_key, parts)
         user, password = parts.username, parts.password
         netloc = parts.netloc.rpartition("@")[2]
         self.base_url = urllib.parse.urlunsplit(
@@ -255,9 +114,9 @@ class OpenAIClient:
         self._sleep = sleep
         self._rng = random.Random()
         handlers: list[Any] = [
-            _WatchedHTTPHandler(),
-            _WatchedHTTPSHandler(),
-            _SameOriginRedirects(),
+            WatchedHTTPHandler(),
+            WatchedHTTPSHandler(),
+            SameOriginRedirects(),
         ]
         if (parts.hostname or "") in _LOOPBACK_HOSTS:
             # A local server is never reached through a proxy from the environment.
@@ -291,7 +150,7 @@ class OpenAIClient:
             retry_after: str | None = None
             try:
                 status, body, retry_after = self._attempt(url, data)
-            except _RedirectRefused as exc:
+            except RedirectRefused as exc:
                 where = "another origin" if exc.cross_origin else "another address"
                 raise RemoteError(
                     self._redact(
@@ -330,7 +189,7 @@ class OpenAIClient:
     def _attempt(self, url: str, data: bytes) -> tuple[int, bytes, str | None]:
         """One request within the total deadline: (status, body, Retry-After)."""
         request = urllib.request.Request(url, data=data, headers=self._headers(), method="POST")
-        with _Watch(self.timeout) as watch:
+        with Watch(self.timeout) as watch:
             try:
                 try:
                     response = self._opener.open(request, timeout=self.timeout)
@@ -346,13 +205,13 @@ class OpenAIClient:
                 with response:
                     return response.status, self._read(response, watch), None
             except (OSError, http.client.HTTPException, urllib.error.URLError):
-                if _CANCEL.is_set():
+                if CANCEL.is_set():
                     raise RequestCancelled("requests cancelled") from None
                 if watch.expired:
                     raise _Expired from None
                 raise
 
-    def _read(self, response: Any, watch: _Watch) -> bytes:
+    def _read(self, response: Any, watch: Watch) -> bytes:
         chunks: list[bytes] = []
         size = 0
         read = getattr(response, "read1", None) or response.read
@@ -377,7 +236,7 @@ class OpenAIClient:
         )
 
     def _check_cancelled(self) -> None:
-        if _CANCEL.is_set():
+        if CANCEL.is_set():
             raise RequestCancelled("requests cancelled")
 
     def _wait(self, seconds: float) -> None:
@@ -385,7 +244,7 @@ class OpenAIClient:
             self._sleep(seconds)
             self._check_cancelled()
             return
-        if _CANCEL.wait(seconds):
+        if CANCEL.wait(seconds):
             raise RequestCancelled("requests cancelled")
 
     def _headers(self) -> dict[str, str]:
@@ -437,30 +296,6 @@ def _decode(body: bytes) -> tuple[Any, str]:
     if not isinstance(reply, dict):
         return None, "reply is not a JSON object"
     return reply, ""
-
-
-def _secrets_of(api_key: str | None, parts: urllib.parse.SplitResult) -> list[str]:
-    """Every string that must never be printed: the key (and its pieces), URL credentials."""
-    found: list[str] = []
-    if api_key:
-        found.append(api_key)
-        found.extend(piece for piece in api_key.split() if len(piece) >= 6)
-    for value in (parts.username, parts.password):
-        if value:
-            found.extend([value, urllib.parse.unquote(value)])
-    if parts.username is not None:
-        found.append(parts.netloc.rpartition("@")[0])
-    for _, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=False):
-        if len(value) >= 4:
-            found.extend([value, urllib.parse.quote(value, safe="")])
-    return sorted({s for s in found if s}, key=len, reverse=True)
-
-
-def redact(message: str, secrets: list[str]) -> str:
-    """`message` with every secret replaced by `***` (longest first), before any cutting."""
-    for secret in secrets:
-        message = message.replace(secret, "***")
-    return message
 
 
 def _parse_retry_after(value: str | None) -> float | None:
