@@ -43,20 +43,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import DataError, MigError, UsageError
+from ..records.atomic_files import atomic_folder, atomic_open, atomic_path
 from ..records.checkpoint import OutputLock
 from ..records.formats import open_input
 from ..records.jsonvalues import load_record
 from ..records.rows import RawRow
 from ..records.shards import iter_shard, parquet_folder_files, plan_shards
-from ..records.writers import (
-    AnnotatedWriter,
-    _records_table,
-    atomic_folder,
-    atomic_open,
-    atomic_path,
-    output_format,
-    record_line,
-)
+from ..records.writers import AnnotatedWriter, _records_table, output_format, record_line
 from .engine import AnnotationReport, _annotate_batch
 
 INSTALL_HINT = "--engine ray needs Ray: pip install 'mig-cli[ray]' (or use --engine local)"

@@ -17,9 +17,9 @@ import os
 from pathlib import Path
 
 from ..errors import DataError
+from ..records.atomic_files import write_text
 from ..records.embedding_cache import default_cache_dir
 from ..records.pool_index import PoolIndex, Wanted
-from ..records.writers import write_text
 from .common import cached_embed, err_console
 
 TOP_K, MIN_SIMILARITY, MAX_CHARS, TEXT_MODE = 3, 0.25, 200_000, "first-user"

@@ -9,10 +9,10 @@ import typer
 from .. import __version__
 from ..annotate.embedding import label_embedder
 from ..records.annotations import LabelColumn, read_labels, resolve_fields
+from ..records.atomic_files import check_folder_target
 from ..records.embedding_cache import EmbeddingCache
 from ..records.graph_files import GRAPH_FILES, write_graph
 from ..records.label_graph import LabelGraph
-from ..records.writers import check_folder_target
 from ..selection.graph import build_graph, calibrated_threshold, graph_summary, sparse_warning
 from .common import (
     cached_embed,

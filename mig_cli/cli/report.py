@@ -13,9 +13,10 @@ import typer
 
 from .. import __version__
 from ..errors import DataError
+from ..records.atomic_files import write_text
 from ..records.graph_files import read_graph
 from ..records.pool import MISSING, Pool
-from ..records.writers import read_table, write_text
+from ..records.writers import read_table
 from ..selection.graph import graph_without_edges
 from .common import (
     check_outputs,

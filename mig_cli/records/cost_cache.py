@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .atomic_files import atomic_path
 from .embedding_cache import default_cache_dir
-from .writers import atomic_path
 
 
 class CostCache:

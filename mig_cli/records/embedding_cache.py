@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .writers import atomic_path
+from .atomic_files import atomic_path
 
 
 def default_cache_dir() -> Path:

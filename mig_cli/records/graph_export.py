@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic_files import atomic_path
 from .label_graph import LabelGraph
-from .writers import atomic_path
 
 EXPORT_FORMATS = {".graphml": "graphml", ".gexf": "gexf"}
 

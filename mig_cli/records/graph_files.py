@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import GraphError
+from .atomic_files import atomic_folder
 from .label_graph import GRAPH_FORMAT_VERSION, LabelGraph
-from .writers import atomic_folder
 
 NODES_FILE, EDGES_FILE, META_FILE = "nodes.parquet", "edges.parquet", "meta.json"
 GRAPH_FILES = (NODES_FILE, EDGES_FILE, META_FILE)

@@ -20,8 +20,8 @@ import numpy as np
 import orjson
 
 from ..errors import DataError
+from .atomic_files import write_text
 from .label_graph import LabelGraph
-from .writers import write_text
 
 MANIFEST_FORMAT = "mig-manifest"
 MANIFEST_VERSION = 1

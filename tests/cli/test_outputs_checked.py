@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from mig_cli.cli import app
 from mig_cli.errors import DataError
-from mig_cli.records.writers import atomic_folder, write_table, write_text
+from mig_cli.records.atomic_files import atomic_folder, write_text
+from mig_cli.records.writers import write_table
 
 runner = CliRunner()
 LABELS = ["python programming", "sql query", "arithmetic word problem", "role play", "poem"]

@@ -12,19 +12,14 @@ import pytest
 
 from mig_cli.annotate.engine import Skipped, run_annotation
 from mig_cli.errors import DataError
+from mig_cli.records.atomic_files import atomic_open
 from mig_cli.records.checkpoint import Checkpoint
 from mig_cli.records.embedding_cache import EmbeddingCache
 from mig_cli.records.formats import read_pool
 from mig_cli.records.graph_files import read_graph, write_graph
 from mig_cli.records.label_graph import LabelGraph
 from mig_cli.records.rows import count_rows, iter_rows
-from mig_cli.records.writers import (
-    AnnotatedWriter,
-    atomic_open,
-    read_table,
-    write_pool_rows,
-    write_table,
-)
+from mig_cli.records.writers import AnnotatedWriter, read_table, write_pool_rows, write_table
 
 
 def test_graph_round_trip(tmp_path):

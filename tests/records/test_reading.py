@@ -13,16 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from mig_cli.errors import DataError, UsageError
+from mig_cli.records.atomic_files import atomic_folder, atomic_path
 from mig_cli.records.formats import read_pool
 from mig_cli.records.jsonvalues import dump_record, load_record
 from mig_cli.records.rows import count_rows, iter_rows
-from mig_cli.records.writers import (
-    AnnotatedWriter,
-    atomic_folder,
-    atomic_path,
-    output_format,
-    write_pool_rows,
-)
+from mig_cli.records.writers import AnnotatedWriter, output_format, write_pool_rows
 
 RECORDS = [{"instruction": "a", "output": "b"}, {"instruction": "c", "output": "d"}]
 
