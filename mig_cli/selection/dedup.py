@@ -8,9 +8,11 @@ so the MIG rule itself is untouched (design.md) and a group's kept row is the on
 rule would reach first among identical copies (same labels and score: the lowest row).
 
 Modes:
-- `exact`: the same normalised conversation: every turn's text NFKC-normalised, lowercased,
-  with punctuation and symbols removed and whitespace folded, so copies differing only by case,
-  spacing or punctuation are one group.
+- `exact`: the same normalised conversation (`exact_key`): every turn's text NFKC-normalised,
+  lowercased, with prose punctuation (`. , ; : ! ? ' "`, their CJK and typographic forms, `…`)
+  and all whitespace removed, so copies differing only by case, spacing or sentence punctuation
+  are one group. Operators, brackets and other symbols stay: `x+1=0` and `x-1=0`, `x*2` and
+  `x**2`, or a problem about "(" and ")" and its twin about "<" and ">" are different records.
 - `near`: `exact`, then MinHash LSH (the `datasketch` library: `MinHash` over word 3-shingles
   of the normalised text, or character 4-grams for text without spaces such as Chinese or
   Japanese, 128 permutations, `MinHashLSH` at Jaccard `threshold` 0.8); groups are the
@@ -34,12 +36,24 @@ import numpy as np
 DEDUP_MODES = ("exact", "near", "none")
 NEAR_THRESHOLD = 0.8
 NUM_PERM = 128
-_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# sentence punctuation only (after NFKC, which maps full-width forms to ASCII): symbols that
+# change what a maths or code record says (+ - * / < > = ( ) [ ] { } # % ...) are kept
+_PROSE_PUNCT = re.compile(
+    r"[.,;:!?'\"\u2018\u2019\u201c\u201d\u00ab\u00bb\u00a1\u00bf\u2026\u3001\u3002\u300c\u300d\u300e\u300f]+"
+)
+_SPACE = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str:
-    """NFKC, lowercase, punctuation/symbols removed, whitespace folded."""
-    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+    """NFKC, lowercase, sentence punctuation replaced by a space, whitespace folded (the text
+    `near` shingles)."""
+    folded = _PROSE_PUNCT.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    return _SPACE.sub(" ", folded).strip()
+
+
+def exact_key(text: str) -> str:
+    """`normalise` with every space removed: the text two `exact` duplicates share."""
+    return normalise(text).replace(" ", "")
 
 
 def _find(parent: np.ndarray, i: int) -> int:
@@ -82,7 +96,8 @@ def duplicate_groups(
     parent_list: list[int] = []
     for i, text in enumerate(texts):
         key = normalise(text)
-        j = first.setdefault(hashlib.blake2b(key.encode(), digest_size=16).digest(), i)
+        digest = hashlib.blake2b(key.replace(" ", "").encode(), digest_size=16).digest()
+        j = first.setdefault(digest, i)
         parent_list.append(j)
         if near is not None and j == i:
             near.add(i, key, parent_list)

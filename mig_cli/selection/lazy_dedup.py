@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .dedup import normalise
+from .dedup import exact_key
 
 MIN_READ = 1024  # rows read at least at a phase's first stop
 READ_AHEAD = 1.2  # rows read at a phase's first stop: this many times the picks still wanted
@@ -80,7 +80,7 @@ class LazyDuplicates:
             block = rows[lo : lo + step]
             found = []
             for text in self.texts(block):
-                key = hashlib.blake2b(normalise(text).encode(), digest_size=16).digest()
+                key = hashlib.blake2b(exact_key(text).encode(), digest_size=16).digest()
                 found.append(ids.setdefault(key, len(ids)))
             if len(found) != len(block):
                 raise ValueError(f"read {len(found)} texts for {len(block)} rows")

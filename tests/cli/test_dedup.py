@@ -127,9 +127,9 @@ def test_lazy_exact_picks_equal_exact_all_with_given_and_include(tmp_path, fmt):
         if mode == "exact":
             assert "duplicates skipped (exact; lazily:" in result.stderr
     assert picks["exact"] == picks["exact-all"] != picks["none"]
-    from mig_cli.selection.dedup import normalise
+    from mig_cli.selection.dedup import exact_key
 
-    texts = {r["id"]: normalise(" ".join(m["content"] for m in r["messages"])) for r in rows}
+    texts = {r["id"]: exact_key(" ".join(m["content"] for m in r["messages"])) for r in rows}
     chosen = [texts[i] for i in picks["exact"]]
     assert len(set(chosen)) == len(chosen)  # never two copies
     # lazy counts only the copies it met: never more than every copy in the pool

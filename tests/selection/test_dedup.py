@@ -5,13 +5,34 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mig_cli.selection.dedup import duplicate_groups, duplicate_mask, group_sizes, normalise
+from mig_cli.selection.dedup import (
+    duplicate_groups,
+    duplicate_mask,
+    exact_key,
+    group_sizes,
+    normalise,
+)
 
 
 def test_normalise_folds_case_spacing_punctuation_and_width():
     assert normalise("Hello,   WORLD!!") == normalise("hello world") == "hello world"
     assert normalise("ＡＢＣ") == "abc"  # NFKC: full-width letters
     assert normalise("你好，世界。") == "你好 世界"
+    assert exact_key("What is 2+2?") == exact_key("what is 2 + 2") == "whatis2+2"
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("Solve $x+1=0$. Answer: $x=-1$", "Solve $x-1=0$. Answer: $x=1$"),
+        ("def f(x): return x*2", "def f(x): return x**2"),
+        ('brackets is a string of "(" and ")".', 'brackets is a string of "<" and ">".'),
+        ("Is 3 > 2?", "Is 3 < 2?"),
+    ],
+)
+def test_exact_keeps_records_that_differ_in_operators_or_brackets(a, b):
+    assert exact_key(a) != exact_key(b)
+    assert duplicate_groups([a, b], "exact").tolist() == [0, 1]
 
 
 def test_exact_groups_join_copies_that_differ_by_case_spacing_punctuation():
