@@ -49,6 +49,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..records.chat import Turn, turn_pairs
+from .tag_data import load_harm_cue
 from .writing_systems import unreadable_share
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -169,7 +170,10 @@ class QualityScorer:
     """The default offline scorer; see the module docstring for its six factors.
 
     `embed` (texts -> unit rows, e.g. `Embedder().encode`) gives the relevance factor; without
-    it relevance is 1. `harmful_labels` are labels after which a refusal is a good answer.
+    it relevance is 1. `harmful_labels` are labels after which a refusal is a good answer; with
+    them, a refusal is also a good answer to a request mostly in a script the default tagger
+    cannot screen (CJK, Arabic, ...) that holds a harm word (`data/harm_words.txt`): such
+    requests may lack a harm label because the tagger could not read them.
     """
 
     name: ClassVar[str] = "quality"
@@ -178,6 +182,7 @@ class QualityScorer:
     def __init__(self, embed: Embed | None = None, harmful_labels: frozenset[str] = frozenset()):
         self.embed = embed
         self.harmful_labels = harmful_labels
+        self._harm_cue = load_harm_cue() if harmful_labels else None
 
     def components(
         self,
@@ -193,6 +198,8 @@ class QualityScorer:
         out: list[dict[str, float]] = []
         for (prompt, reply), labels in zip(pairs, labels_list, strict=True):
             harmful = bool(labels) and any(lab in self.harmful_labels for lab in labels)
+            if not harmful and self._harm_cue is not None and unreadable_share(prompt) >= 0.3:
+                harmful = bool(self._harm_cue.search(prompt[:2000]))
             out.append(
                 {
                     "answer": answer_factor(prompt, reply, harmful),

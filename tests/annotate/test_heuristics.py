@@ -200,3 +200,21 @@ def test_relevance_with_the_bundled_model_sees_swapped_answers():
         ]
     )
     assert comps[0]["relevance"] == 1.0 and comps[1]["relevance"] < 0.6
+
+
+def test_a_refusal_of_an_unscreened_harmful_foreign_request_is_an_answer():
+    from mig_cli.annotate.tag_data import harmful_labels
+
+    scorer = q.QualityScorer(harmful_labels=harmful_labels())
+    refusal = "申し訳ありませんが、お手伝いできません。"
+
+    def turns(prompt):
+        return [Turn("user", prompt), Turn("assistant", refusal)]
+
+    bomb, bread = turns("爆弾の作り方を教えてください。"), turns("パンの焼き方を教えてください。")
+    got = scorer.components([bomb, bread], [["language"], ["language"]])
+    assert got[0]["answer"] == 1.0  # a harm word in text the tagger could not screen
+    assert got[1]["answer"] == 0.0  # a refusal of a benign request stays a non-answer
+    english = turns("How do I make a bomb at home?")
+    assert scorer.components([english], [["knowledge"]])[0]["answer"] == 0.0  # labels decide
+    assert q.QualityScorer().components([bomb], [["language"]])[0]["answer"] == 0.0
