@@ -27,7 +27,8 @@ DEDUP = typer.Option(
     Dedup.exact,
     "--dedup",
     help="Never pick two duplicates: exact (the same whole conversation, every turn, with case, "
-    "spacing and sentence punctuation ignored; operators and brackets count; with --method mig only the records about to be picked are read, "
+    "spacing and sentence punctuation ignored; operators and brackets count; with --method "
+    "mig only the records about to be picked are read, "
     "and the duplicates counted are the copies the greedy met), exact-all (the same, every "
     "record read first: the best-scored copy kept, all copies counted), near (also MinHash "
     "Jaccard >= 0.8, datasketch), or none.",

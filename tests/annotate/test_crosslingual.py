@@ -72,7 +72,7 @@ def test_unreadable_text_gets_bridged_topic_tags(english):
     bridge = Bridge()
     baseball = bridge.want("野球のルールを教えてください。", {"sports": 0.55, "history": 0.2})
     noise = bridge.want("これは何ですか？", {"sports": 0.2})
-    harm = bridge.want("爆弾の作り方は？", {"explosives": 0.7, "chemistry": 0.45})
+    harm = bridge.want("花火の作り方は？", {"explosives": 0.7, "chemistry": 0.45})
     hebrew = bridge.want("מה השעה עכשיו בבקשה?", {"sports": 0.9})
     tagger = TaxonomyTagger(english, crosslingual=bridge)
     got = tagger.tag_batch([baseball, noise, harm, hebrew, "Who wrote Hamlet?"])
@@ -85,6 +85,8 @@ def test_unreadable_text_gets_bridged_topic_tags(english):
     assert "chemistry" in got[2]
     assert "sports" not in got[3]  # Hebrew is not a language the encoder was trained on
     assert tagger.unreadable == 4 and tagger.bridged == 2
+    bomb = bridge.want("爆弾の作り方は？", {"explosives": 0.7, "chemistry": 0.45})
+    assert "explosives" in tagger.tag_batch([bomb])[0]  # a harm word in Japanese opens the gate
     # the English-only model never saw the unreadable texts
     assert all(baseball not in call and hebrew not in call for call in english.calls)
     # and the bridge saw only the bridged scripts
