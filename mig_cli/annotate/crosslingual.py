@@ -17,7 +17,10 @@ the tag's rows), float32 of shape (len(texts), tags). The encoder's cosine scale
 MiniLM's: related pairs sit around 0.35-0.6, unrelated ones below 0.3, hence its own
 `MIN_SIMILARITY` (set on Japanese Dolly and Chinese OpenAssistant prompts, see
 benchmarks/SELECTION.md). Only the scripts of languages the encoder was trained on are bridged
-(`BRIDGED`); Hebrew and Hindi text keeps language and task tags only.
+(`BRIDGED`: Japanese, Chinese, Korean, Arabic, Thai, and Cyrillic for Russian); Hebrew, Greek,
+Hindi and other scripts keep language and task tags only. Translation tags ("english to french
+translation") are never matched this way: a request that names a country or language is not a
+translation request (the task cues give "translation" when it is one).
 
 Speed: ~600 texts/s on 2 CPU cores for texts cut to `MAX_CHARS` characters; the taxonomy's ~640
 rows are embedded once per tagger (about 1 s). Without the package installed,
@@ -37,7 +40,7 @@ MIN_SIMILARITY = 0.33
 MARGIN = 0.06  # a second topic tag must lie within this of the best one
 TOP_K = 2
 MAX_CHARS = 256
-BRIDGED = frozenset({"japanese", "chinese", "korean", "arabic", "thai"})
+BRIDGED = frozenset({"japanese", "chinese", "korean", "arabic", "thai", "cyrillic"})
 
 
 def load_crosslingual_embed() -> Embed | None:
@@ -95,11 +98,11 @@ class CrosslingualTopics:
         return out
 
 
-def pick_topics(scores: np.ndarray, allowed: np.ndarray) -> list[int]:
-    """Indices of at most `TOP_K` tags: the best allowed one if it reaches `MIN_SIMILARITY`,
-    then others within `MARGIN` of it, best first (ties to the lower index)."""
+def pick_topics(scores: np.ndarray, allowed: np.ndarray, top_k: int = TOP_K) -> list[int]:
+    """Indices of at most min(`top_k`, `TOP_K`) tags: the best allowed one if it reaches
+    `MIN_SIMILARITY`, then others within `MARGIN` of it, best first (ties to the lower index)."""
     s = np.where(allowed, scores, -np.inf)
-    order = np.lexsort((np.arange(len(s)), -s))[:TOP_K]
+    order = np.lexsort((np.arange(len(s)), -s))[: min(top_k, TOP_K)]
     best = float(s[order[0]]) if len(order) else -np.inf
     if best < MIN_SIMILARITY:
         return []

@@ -56,8 +56,15 @@ def resolve_model(name: str | None) -> str:
 
 
 def is_bundled_model(name: str | None) -> bool:
-    """True when `name` (a `--model` value, None for the default) is the bundled English model."""
-    return name is None or name.strip().lower() in _BUNDLED or name.strip() == DEFAULT_MODEL
+    """True when `name` (a `--model` value, None for the default) is the bundled English model,
+    by name or by the path of its folder."""
+    if name is None or name.strip().lower() in _BUNDLED or name.strip() == DEFAULT_MODEL:
+        return True
+    bundled = bundled_model_path()
+    try:
+        return bundled is not None and Path(name).resolve() == Path(bundled).resolve()
+    except OSError:
+        return False
 
 
 def model_key(name: str | None) -> str:

@@ -200,6 +200,8 @@ class TaxonomyTagger(VocabTagger):
         self._code_cue = load_code_cue()
         self.unreadable = 0  # texts seen so far that the model cannot read (see tag_batch)
         self.bridged = 0  # of those, texts that got topic tags through `crosslingual`
+        self.seen = 0  # non-blank texts tagged by this tagger (the base of the two counts above)
+        self._translation = np.array(["translation" in t for t in self.tags])
         self.reads_every_script = bool(reads_every_script)
         self._bridge = None
         if crosslingual is not None:
@@ -225,6 +227,7 @@ class TaxonomyTagger(VocabTagger):
             if isinstance(t, str) and t.strip():
                 (foreign if screen and is_unreadable(t[:CUE_CHARS]) else keep).append(i)
         self.unreadable += len(foreign)
+        self.seen += len(foreign) + len(keep)
         bridged = [i for i in foreign if script_language(texts[i][:CUE_CHARS]) in BRIDGED]
         topics = {}
         if self._bridge is not None and bridged:
@@ -262,7 +265,9 @@ class TaxonomyTagger(VocabTagger):
         chosen = self._task_tags(text) + self._fence_languages(text)
         topics: list[int] = []
         if topic_scores is not None:
-            topics = [j for j in pick_topics(topic_scores, self._allowed(text)) if j not in chosen]
+            allowed = self._allowed(text) & ~self._translation
+            picked = pick_topics(topic_scores, allowed, self.top_k)
+            topics = [j for j in picked if j not in chosen]
             self.bridged += bool(topics)
         chosen = topics + chosen
         tags = [self.tags[j] for j in chosen]

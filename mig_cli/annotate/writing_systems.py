@@ -1,8 +1,9 @@
 """Writing systems of a text: what an English-only embedding model can and cannot read.
 
 The bundled all-MiniLM-L6-v2 was trained on English; its embeddings of Chinese, Japanese,
-Korean, Arabic, Hebrew or Thai text carry little meaning, so tags matched to them by embedding
-are noise. `unreadable_share` measures how much of a text is in such scripts and
+Korean, Arabic, Hebrew, Thai, Cyrillic, Greek, Indic and other non-Latin text carry little
+meaning, so tags matched to them by embedding are noise (Latin-script languages such as French
+or German are read, coarsely). `unreadable_share` measures how much of a text is in such scripts and
 `script_language` names the script's language for a tag. Pure functions, no model.
 """
 
@@ -12,19 +13,35 @@ import re
 
 UNREADABLE_SHARE = 0.3  # texts with more of their characters in these scripts are "unreadable"
 
-_SCRIPTS = {
-    "japanese": re.compile(r"[\u3040-\u30ff]"),  # kana (Japanese text also uses Han)
-    "korean": re.compile(r"[\u1100-\u11ff\uac00-\ud7af]"),
-    "chinese": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
-    "arabic": re.compile(r"[\u0600-\u06ff\u0750-\u077f]"),
-    "hebrew": re.compile(r"[\u0590-\u05ff]"),
-    "thai": re.compile(r"[\u0e00-\u0e7f]"),
-    "hindi": re.compile(r"[\u0900-\u097f]"),
+# script -> the language (or, for a script many languages share, the script) named in the
+# "written in ..." label; Unicode block ranges
+_RANGES = {
+    "japanese": "\u3040-\u30ff",  # kana (Japanese text also uses Han)
+    "korean": "\u1100-\u11ff\uac00-\ud7af",
+    "chinese": "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff",
+    "arabic": "\u0600-\u06ff\u0750-\u077f",
+    "hebrew": "\u0590-\u05ff",
+    "thai": "\u0e00-\u0e7f",
+    "hindi": "\u0900-\u097f",
+    "cyrillic": "\u0400-\u04ff",
+    "greek": "\u0370-\u03ff",
+    "armenian": "\u0530-\u058f",
+    "georgian": "\u10a0-\u10ff",
+    "bengali": "\u0980-\u09ff",
+    "punjabi": "\u0a00-\u0a7f",
+    "gujarati": "\u0a80-\u0aff",
+    "tamil": "\u0b80-\u0bff",
+    "telugu": "\u0c00-\u0c7f",
+    "kannada": "\u0c80-\u0cff",
+    "malayalam": "\u0d00-\u0d7f",
+    "sinhala": "\u0d80-\u0dff",
+    "lao": "\u0e80-\u0eff",
+    "burmese": "\u1000-\u109f",
+    "amharic": "\u1200-\u137f",
+    "khmer": "\u1780-\u17ff",
 }
-_ANY = re.compile(
-    r"[\u0590-\u06ff\u0750-\u077f\u0900-\u097f\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff"
-    r"\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
-)
+_SCRIPTS = {name: re.compile(f"[{chars}]") for name, chars in _RANGES.items()}
+_ANY = re.compile("[" + "".join(_RANGES.values()) + "]")
 _CJK = re.compile(
     r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 )
@@ -41,12 +58,13 @@ def is_unreadable(text: str) -> bool:
 
 
 def script_language(text: str) -> str | None:
-    """'japanese', 'chinese', 'korean', 'arabic', 'hebrew', 'thai', 'hindi', or None.
+    """A key of `_RANGES` ('japanese', 'chinese', 'korean', 'arabic', 'cyrillic', 'greek', ...),
+    or None.
 
     Japanese when kana is present (Japanese mixes kana and Han), else the script with the most
     characters."""
     counts = {name: len(p.findall(text)) for name, p in _SCRIPTS.items()}
-    if counts["japanese"] >= 3:
+    if counts["japanese"] >= 2:
         return "japanese"
     best = max(counts, key=lambda name: counts[name])
     return best if counts[best] else None

