@@ -468,6 +468,11 @@ def test_maths_subject_cues_stay_out_of_other_domains(taxonomy_space):
         ("If $x + 25 = 40$, what is $x$?", False),
         ("What is $25$ times $4$?", False),
         ("Find the coefficient of $2x$ in $(2x+1)^2$.", False),
+        ("How many integers $k$ satisfy $1 < k < 8$?", False),
+        ("Compute $20!$ modulo $72$.", False),
+        ("The terms $2048, 512, 128, x$ form a sequence.", False),
+        (r"A ticket costs $\$120$; how much do 3 cost?", True),
+        ("A plan costs $20/month. How much is a year?", True),
     ],
 )
 def test_a_latex_dollar_is_not_money(taxonomy_space, text, money):
@@ -552,6 +557,7 @@ def test_nlp_task_cues_stay_quiet_on_look_alikes(taxonomy_space, text):
         (r"What is \frac{1}{2} of 10?", True),
         ("Tom has $5 and spends $3 on lunch. How much is left?", False),
         ("Milk costs $1.20; 5 cups of soda cost $4. What is the total?", False),
+        ("The movie costs $12 and the drink $5. I have $20. Is that enough?", False),
     ],
 )
 def test_latex_notation_is_a_format_tag_of_maths_text(taxonomy_space, text, latex):
