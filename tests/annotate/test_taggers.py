@@ -528,11 +528,18 @@ NLP_TASKS = {
     "answer verification": "Question: Who wrote Hamlet? Answer: Dickens. Is this answer correct?",
     "sentiment analysis": 'What is the sentiment of this tweet? "I love sunny days"',
 }
+MORE_NLP_FORMS = [
+    ("natural language inference", "Read the paragraph and determine if the hypothesis is true."),
+    ("natural language inference", "It must be true that the dog barked? Yes, no, or maybe?"),
+    ("sentence completion", "What is the most logical next event?\nA man stands on a ladder."),
+    ("sentence completion", "Choose the most plausible alternative. Premise: He broke a toe."),
+    ("question generation", "Write a multi-choice question for the following article: ..."),
+]
 
 
-@pytest.mark.parametrize("task", sorted(NLP_TASKS))
-def test_prompted_nlp_task_forms_get_their_tag(taxonomy_space, task):
-    q = _want(taxonomy_space, NLP_TASKS[task], {"history": 0.4})
+@pytest.mark.parametrize("task,text", sorted(NLP_TASKS.items()) + MORE_NLP_FORMS)
+def test_prompted_nlp_task_forms_get_their_tag(taxonomy_space, task, text):
+    q = _want(taxonomy_space, text, {"history": 0.4})
     assert task in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
 
 
@@ -543,6 +550,10 @@ def test_prompted_nlp_task_forms_get_their_tag(taxonomy_space, task):
         "How many divisors of 63 are also divisors of 72? They may be positive or negative.",
         "Kyle bought 2 bottles that hold 15 origami stars each. How many stars can he store?",
         "How would you explain the stream of consciousness technique in Ulysses?",
+        "The premise of my novel is simple. My hypothesis is that readers will love it.",
+        "Can we conclude that the meeting is canceled since nobody replied to my email?",
+        "I just got fired. What happens next with my health insurance?",
+        "Here's my shopping list:\nA. milk\nB. eggs\nC. bread",
     ],
 )
 def test_nlp_task_cues_stay_quiet_on_look_alikes(taxonomy_space, text):
