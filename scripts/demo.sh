@@ -8,7 +8,7 @@ mkdir -p "$OUT"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 echo "== 1/5 tag (offline taxonomy tagger, bundled MiniLM)"
 $MIG tag data/sample-pool.jsonl -o "$OUT/tagged.jsonl"
-echo "== 2/5 score (log-length of the answers)"
+echo "== 2/5 score (offline quality score: non-answers, placeholders, truncation, relevance, repetition, length)"
 $MIG score "$OUT/tagged.jsonl" -o "$OUT/annotated.jsonl"
 echo "== 3/5 build-graph"
 $MIG build-graph "$OUT/annotated.jsonl" -o "$OUT/graph"

@@ -22,8 +22,9 @@ Hindi and other scripts keep language and task tags only. Translation tags ("eng
 translation") are never matched this way: a request that names a country or language is not a
 translation request (the task cues give "translation" when it is one).
 
-Speed: ~600 texts/s on 2 CPU cores for texts cut to `MAX_CHARS` characters; the taxonomy's ~640
-rows are embedded once per tagger (about 1 s). Without the package installed,
+Speed on 2 CPU cores, texts cut to `MAX_CHARS` characters, batches of 1,024: ~600 texts/s on a
+quiet machine, ~150 texts/s with the cores shared (load 2.5); the taxonomy's ~650 rows are
+embedded once per tagger (about 1 s). Only text in a bridged script pays this cost. Without the package installed,
 `load_crosslingual_embed()` returns None and the tagger behaves as before.
 """
 
