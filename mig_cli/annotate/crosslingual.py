@@ -24,8 +24,8 @@ translation request (the task cues give "translation" when it is one).
 
 Speed on 2 CPU cores, texts cut to `MAX_CHARS` characters, batches of 1,024: ~600 texts/s on a
 quiet machine, ~150 texts/s with the cores shared (load 2.5); the taxonomy's ~650 rows are
-embedded once per tagger (about 1 s). Only text in a bridged script pays this cost. Without the package installed,
-`load_crosslingual_embed()` returns None and the tagger behaves as before.
+embedded once per tagger (about 1 s). Only text in a bridged script pays this cost. Without the
+package installed, `load_crosslingual_embed()` returns None and the tagger behaves as before.
 """
 
 from __future__ import annotations

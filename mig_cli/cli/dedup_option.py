@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from enum import Enum
 
 import numpy as np
@@ -11,7 +13,7 @@ import typer
 from ..records.chat import ChatShapeError, conversation
 from ..records.pool import Pool
 from ..records.pool_index import PoolIndex
-from ..selection.dedup import duplicate_groups, duplicate_mask
+from ..selection.dedup import duplicate_groups, duplicate_mask, exact_key
 from ..selection.lazy_dedup import LazyDuplicates
 from .common import err_console
 
@@ -44,21 +46,44 @@ def record_text(record: dict) -> str:
 
 
 def duplicate_rows(
-    pool: Pool | PoolIndex, mode: Dedup, scores: np.ndarray, given: np.ndarray | None
+    pool: Pool | PoolIndex,
+    mode: Dedup,
+    scores: np.ndarray,
+    given: np.ndarray | None,
+    outside: Sequence[str] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """(group id per row, rows to exclude as duplicates) for `mig sample`, every record read.
 
     `given`: rows already chosen or set aside (given, excluded, included): no copy of them
-    stays eligible."""
+    stays eligible. `outside`: texts (`record_text`) of given or excluded records, in the pool
+    or not: no pool row with the same `exact_key` stays eligible (a test item that differs from
+    a pool record only by case or spacing is still kept out)."""
     if mode == Dedup.none:
         return np.arange(len(pool), dtype=np.int64), np.zeros(len(pool), dtype=bool)
+    keys = {_digest(t) for t in outside}
+    copies: list[bool] = []
+
+    def texts(records):
+        for r in records:
+            text = record_text(r)
+            if keys:
+                copies.append(_digest(text) in keys)
+            yield text
+
     with err_console.status(f"finding duplicates ({mode.value})"):
         try:
             records = pool.records() if hasattr(pool, "records") else pool.rows()
-            groups = duplicate_groups((record_text(r) for r in records), _eager_mode(mode))
+            groups = duplicate_groups(texts(records), _eager_mode(mode))
         except ImportError as exc:
             raise typer.BadParameter(str(exc), param_hint="'--dedup'") from None
-    return groups, duplicate_mask(groups, scores, given)
+    dups = duplicate_mask(groups, scores, given)
+    if keys:
+        dups |= np.asarray(copies, dtype=bool) & ~(given if given is not None else False)
+    return groups, dups
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(exact_key(text).encode(), digest_size=16).digest()
 
 
 def _eager_mode(mode: Dedup) -> str:
@@ -74,13 +99,16 @@ def lazy_dedup(mode: Dedup, method: str, budget: int | None, quota_field: str | 
     return mode == Dedup.exact and method == "mig" and budget is None and not quota_field
 
 
-def lazy_duplicates(pool: PoolIndex, blocked: np.ndarray) -> LazyDuplicates:
+def lazy_duplicates(
+    pool: PoolIndex, blocked: np.ndarray, outside: Sequence[str] = ()
+) -> LazyDuplicates:
     """Lazy exact dedup over `pool`, rows read by their place in the source (JSONL lines at
-    their byte offsets, Parquet rows by row group), with the `blocked` rows' copies taken."""
+    their byte offsets, Parquet rows by row group), with the copies of the `blocked` rows and
+    of the `outside` texts (given or excluded records) taken."""
 
     def texts(rows: np.ndarray) -> list[str]:
         return [record_text(r) for r in pool.subset_pool(rows, parse=True).rows()]
 
     duplicates = LazyDuplicates(len(pool), texts, cheap_reads=pool.cheap_rows)
-    duplicates.block(blocked)
+    duplicates.block(blocked, outside)
     return duplicates

@@ -45,7 +45,14 @@ from .controls import (
     parse_sizes,
     quota_spec,
 )
-from .dedup_option import DEDUP, Dedup, duplicate_rows, lazy_dedup, lazy_duplicates
+from .dedup_option import (
+    DEDUP,
+    Dedup,
+    duplicate_rows,
+    lazy_dedup,
+    lazy_duplicates,
+    record_text,
+)
 from .options import (
     CACHE_DIR,
     EDGE_THRESHOLD,
@@ -203,11 +210,17 @@ def sample_cmd(
                 data, RecordsKeys(given_pool.rows(), given_pool.lines), given_pool.source
             )
         counts["given"] = len(given_pool)
+    outside = []  # given and excluded records: their copies in the pool are never picked
+    if given and dedup != Dedup.none:
+        outside += [record_text(r) for r in given_pool.rows()]
     excluded = None
     if exclude:
-        excluded = match_mask(data, read_input(exclude, "reading", allow_empty=True))
+        exclude_pool = read_input(exclude, "reading", allow_empty=True)
+        excluded = match_mask(data, exclude_pool)
         counts["excluded"] = int(excluded.sum())
         exclude_mask |= excluded
+        if dedup != Dedup.none:
+            outside += [record_text(r) for r in exclude_pool.rows()]
     include_rows = None
     if include:
         include_rows = match_in_order(data, read_input(include, "reading"), "--include")
@@ -219,9 +232,9 @@ def sample_cmd(
     duplicates = groups = None
     if lazy_dedup(dedup, method.value, budget_tokens, spec.field):
         with err_console.status("reading the given, excluded and included records"):
-            duplicates = lazy_duplicates(data, blocking)
+            duplicates = lazy_duplicates(data, blocking, outside)
     else:
-        groups, dups = duplicate_rows(data, dedup, ann.scores, blocking)
+        groups, dups = duplicate_rows(data, dedup, ann.scores, blocking, outside)
         if dedup != Dedup.none:
             counts["duplicates_skipped"] = int((dups & ~exclude_mask).sum())
         exclude_mask |= dups

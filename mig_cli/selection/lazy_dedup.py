@@ -87,12 +87,20 @@ class LazyDuplicates:
             self.digest[block] = found
             self.rows_read += len(block)
 
-    def block(self, rows: np.ndarray) -> None:
-        """Rows already chosen or set aside (`--given`, `--exclude`, `--include`): no copy of
-        them may be picked. Call before selecting."""
+    def block(self, rows: np.ndarray, texts: Iterable[str] = ()) -> None:
+        """Rows already chosen or set aside (`--given`, `--exclude`, `--include`), and `texts`
+        of records outside the pool (a given or excluded record that is only a copy of a pool
+        record): no copy of them may be picked. Call before selecting."""
         rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
         self.read(rows)
         self.taken[self.digest[rows]] = True
+        keys = [hashlib.blake2b(exact_key(t).encode(), digest_size=16).digest() for t in texts]
+        if keys:
+            # room for every digest id: the pool's rows and these records (ids are dense)
+            grown = np.zeros(len(self.taken) + len(keys), dtype=bool)
+            grown[: len(self.taken)] = self.taken
+            grown[[self._ids.setdefault(k, len(self._ids)) for k in keys]] = True
+            self.taken = grown
         self._blocked = self.taken.copy()
 
     def blocked_before(self, row: int) -> bool:

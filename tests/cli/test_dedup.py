@@ -134,3 +134,22 @@ def test_lazy_exact_picks_equal_exact_all_with_given_and_include(tmp_path, fmt):
     assert len(set(chosen)) == len(chosen)  # never two copies
     # lazy counts only the copies it met: never more than every copy in the pool
     assert 0 < skipped["exact"] <= skipped["exact-all"] and skipped["none"] == 0
+
+
+@pytest.mark.parametrize("dedup", ["exact", "exact-all"])
+@pytest.mark.parametrize("option", ["--exclude", "--given"])
+def test_a_variant_of_an_excluded_or_given_record_keeps_its_pool_copies_out(
+    pool, tmp_path, dedup, option
+):
+    """A test item that differs from pool records only by case or punctuation still keeps
+    them out (decontamination): the pool's France records r0, r1, r2 are its copies."""
+    variant = record(9, "WHAT IS THE CAPITAL OF FRANCE", "paris", ["geography"], 5.0)
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps(variant) + "\n")
+    out = tmp_path / "s.jsonl"
+    args = ["-k", "3", "--graph-min-count", "1", "--dedup", dedup, "-o", out]
+    result = run("sample", pool, *args, option, other)
+    assert result.exit_code == 0, result.output
+    assert not {"r0", "r1", "r2"} & set(selected(out)), selected(out)
+    loose = run("sample", pool, "-k", "3", "--graph-min-count", "1", "--dedup", "none", "-o", out)
+    assert loose.exit_code == 0 and {"r0", "r1", "r2"} & set(selected(out))
