@@ -317,6 +317,7 @@ def sample_cmd(
         copies = np.bincount(groups, minlength=len(groups))[groups[selection.rows]] - 1
     run = SampleRun(data, ann, graph, selection, phi_fn, prop_weight, norm, given_ann, costs)
     run.why = stop_reason(options, selection, cost)
+    run.lazy_copies = copies if duplicates is not None else None  # per-prefix counts
     try:
         written = write_outputs(
             run,

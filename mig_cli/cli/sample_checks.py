@@ -66,7 +66,9 @@ def filters_named(options: dict[str, Any]) -> str:
         if options.get(name) is not None
     ]
     dedup = getattr(options.get("dedup"), "value", options.get("dedup"))
-    if dedup not in (None, "none"):
+    method = getattr(options.get("method"), "value", options.get("method")) or "mig"
+    lazy = dedup == "exact" and method == "mig" and options.get("budget_tokens") is None
+    if dedup not in (None, "none") and not lazy:  # lazy dedup has not looked for copies yet
         names.append(f"--dedup {dedup}")
     return f" after {', '.join(names)}" if names else ""
 

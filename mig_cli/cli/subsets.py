@@ -46,6 +46,7 @@ class SampleRun:
     given: Annotations | None  # --given records (they start the state)
     costs: np.ndarray | None
     why: str = ""  # why fewer records than asked were selected (for the warning)
+    lazy_copies: np.ndarray | None = None  # lazy dedup: per pick, the copies the greedy met
     files: list[str] = field(default_factory=list)  # outputs written so far (removed on failure)
 
 
@@ -130,6 +131,8 @@ def write_subsets(
             run.files.append(path)
         body = dict(base)
         body["counts"] = {**counts, "selected": len(rows)}
+        if run.lazy_copies is not None:  # the copies of this prefix's picks the greedy met
+            body["counts"]["duplicates_skipped"] = int(run.lazy_copies[: len(rows)].sum())
         if run.costs is not None:
             body["cost"] = {**(cost_info or {}), "total": float(run.costs[rows].sum())}
             body["budget"] = options.get("budget_tokens")

@@ -153,3 +153,25 @@ def test_a_variant_of_an_excluded_or_given_record_keeps_its_pool_copies_out(
     assert not {"r0", "r1", "r2"} & set(selected(out)), selected(out)
     loose = run("sample", pool, "-k", "3", "--graph-min-count", "1", "--dedup", "none", "-o", out)
     assert loose.exit_code == 0 and {"r0", "r1", "r2"} & set(selected(out))
+
+
+def test_nested_prefix_manifests_count_their_own_lazy_duplicates(tmp_path):
+    rows = []
+    for i in range(40):
+        rows.append(record(2 * i, f"Question {i} about topic {i}?", f"Answer {i}.", [f"t{i}"], 5.0))
+        rows.append(
+            record(2 * i + 1, f"QUESTION {i} ABOUT TOPIC {i}", f"answer {i}", [f"t{i}"], 5.0)
+        )
+    path = tmp_path / "dups.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out, ranking = tmp_path / "s.jsonl", tmp_path / "r.csv"
+    args = ["-k", "5,40", "--graph-min-count", "1", "-o", out, "--ranking", ranking]
+    result = run("sample", path, *args)
+    assert result.exit_code == 0, result.output
+    table = list(csv.DictReader(ranking.open()))
+    got = {}
+    for k in (5, 40):
+        manifest = json.loads((tmp_path / f"s.k{k}.manifest.json").read_text())
+        got[k] = manifest["counts"]["duplicates_skipped"]
+        assert got[k] == sum(int(r["duplicates_skipped"]) for r in table[:k])
+    assert got[5] < got[40]  # the prefix counts only the copies of its own picks
