@@ -270,6 +270,15 @@ class TaxonomyTagger(VocabTagger):
             topics = [j for j in picked if j not in chosen]
             self.bridged += bool(topics)
         chosen = topics + chosen
+        if any(
+            self.tags[j] == "math problem solving" or self.domain_of[j] == "mathematics"
+            for j in chosen
+        ):  # notation reads the same in every language
+            chosen += [
+                j
+                for j, cue in self._context
+                if "mathematics" in cue.domains and j not in chosen and cue.pattern.search(text)
+            ]
         tags = [self.tags[j] for j in chosen]
         language = script_language(text)
         if language:

@@ -575,3 +575,11 @@ def test_latex_notation_is_a_format_tag_of_maths_text(taxonomy_space, text, late
     q = _want(taxonomy_space, text, {"algebra": 0.5, "arithmetic word problem": 0.45})
     got = TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
     assert ("latex math notation" in got) is latex
+
+
+def test_maths_notation_cues_read_foreign_script_maths(taxonomy_space):
+    tagger = TaxonomyTagger(taxonomy_space)
+    got = tagger.tag_batch(["$2^{100}$ を 7 で割った余りを求めよ。余りを計算しなさい。"])[0]
+    assert "written in japanese" in got and "latex math notation" in got
+    plain = tagger.tag_batch(["猫の名前を考えてください。かわいい名前がいいです。"])[0]
+    assert "latex math notation" not in plain
