@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from ..errors import DataError
 from ..records.checkpoint import Checkpoint, OutputLock
-from ..records.formats import open_input
+from ..records.input_files import open_input
 from ..records.rows import RawRow, content_hash, iter_rows
 from ..records.writers import AnnotatedWriter, output_format
 
@@ -79,7 +79,7 @@ def run_annotation(
 ) -> AnnotationReport:
     """Annotate every record of `source` into `output`; resume from a checkpoint if present.
 
-    The input is opened once (`formats.open_input`: a pipe or stdin is spooled, so it is read
+    The input is opened once (`input_files.open_input`: a pipe or stdin is spooled, so it is read
     exactly once); `on_start` gets the row count before the work starts. The output is locked
     for the run (`OutputLock`: a second run on the same output fails at once). The checkpoint
     is keyed on the input's content hash (sha256, streamed) and every option that shapes the

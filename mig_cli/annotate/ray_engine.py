@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 from ..errors import DataError, MigError, UsageError
 from ..records.atomic_files import atomic_folder, atomic_open, atomic_path
 from ..records.checkpoint import OutputLock
-from ..records.formats import open_input
+from ..records.input_files import open_input
 from ..records.jsonvalues import load_record
 from ..records.rows import RawRow
 from ..records.shards import iter_shard, parquet_folder_files, plan_shards

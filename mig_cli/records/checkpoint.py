@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 
 from ..errors import DataError
-from .formats import STDIN
+from .input_files import STDIN
 
 
 class Checkpoint:

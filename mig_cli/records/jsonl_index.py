@@ -1,7 +1,7 @@
 """Indexing a JSONL pool in one pass: each line's byte offset, length, line number, id and the
 wanted fields, with no text kept (`index_jsonl`, used by `pool_index.index_pool`).
 
-Lines are split as `formats` splits them (`line_chunks`, `iter_lines`): LF, CRLF or a lone CR
+Lines are split as `jsonl_text` splits them (`line_chunks`, `iter_lines`): LF, CRLF or a lone CR
 end a line, blank lines are skipped but counted, a UTF-8 byte order mark is skipped. The file
 is read `READ_BYTES` at a time; offsets are in the uncompressed stream of a gzip file. A line
 that is not a JSON object, and an unreadable or corrupt file, raise `DataError` naming the
@@ -19,8 +19,9 @@ import pyarrow as pa
 
 from ..errors import DataError
 from .fields import get_path
-from .formats import _GZIP_ERRORS, InputFile, gzip_error, open_bytes, parse_line
 from .index_fields import FieldBlock, FieldReader, Wanted
+from .input_files import GZIP_ERRORS, InputFile, gzip_error, open_bytes
+from .jsonl_text import parse_line
 from .pool import MISSING
 
 if TYPE_CHECKING:
@@ -70,14 +71,14 @@ def iter_lines(info: InputFile) -> Iterator[tuple[int, int, bytes]]:
                     if not line.isspace():
                         yield number, offset, line
                     offset += len(line)
-        except _GZIP_ERRORS as exc:
+        except GZIP_ERRORS as exc:
             raise gzip_error(info, exc) from None
         except OSError as exc:
             raise DataError(f"cannot read: {exc.strerror or exc}", source=info.source) from None
 
 
 def parse_record(line: bytes, source: str, number: int) -> dict:
-    """A line as `formats.parse_line` reads it (exact values); a `DataError` naming the line."""
+    """A line as `jsonl_text.parse_line` reads it (exact values); a `DataError` naming the line."""
     record, error = parse_line(line)
     if error is not None:
         raise DataError(error, source=source, line=number)
@@ -156,7 +157,7 @@ def index_jsonl(index: PoolIndex, wanted: Wanted) -> None:
                     extra_parts[f].extend(values.pop(f))
                 absent = {f: values[f].count(MISSING) for f in values}
                 reader.block(FieldBlock(source, lines_no, values), absent)
-        except _GZIP_ERRORS as exc:
+        except GZIP_ERRORS as exc:
             raise gzip_error(index.info, exc) from None
         except OSError as exc:
             raise DataError(f"cannot read: {exc.strerror or exc}", source=source) from None

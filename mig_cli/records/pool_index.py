@@ -7,7 +7,7 @@ selected rows are then copied from the source in a second pass (`subset_pool`): 
 for byte (`os.pread` at the recorded offsets; a gzip file is streamed again), Parquet rows from
 the columns already read when they are all the columns, else by streaming the file's batches.
 
-Inputs are opened through `formats.open_input` (the one reader path): stdin, pipes and FIFOs
+Inputs are opened through `input_files.open_input` (the one reader path): stdin, pipes and FIFOs
 are spooled to a temporary file (removed at exit), gzip and Parquet are recognised by content.
 Kinds of source:
 - `jsonl` / `jsonl.gz`: JSONL, plain or compressed (offsets are in the uncompressed stream; a
@@ -19,7 +19,7 @@ Kinds of source:
 
 The first pass is done by `jsonl_index` (JSONL; lines are split as `formats` splits them) or
 `parquet_index` (Parquet and pools read whole); the wanted fields are checked by `index_fields`.
-A copied line ends as `formats.as_line` makes it end.
+A copied line ends as `jsonl_text.as_line` makes it end.
 """
 
 from __future__ import annotations
@@ -33,17 +33,11 @@ import pyarrow.parquet as pq
 
 from ..errors import DataError
 from .annotations import Annotations, LabelColumn
-from .formats import (
-    _GZIP_ERRORS,
-    InputFile,
-    as_line,
-    open_bytes,
-    open_input,
-    read_pool,
-    starts_array,
-)
+from .formats import read_pool
 from .index_fields import Wanted
+from .input_files import GZIP_ERRORS, InputFile, open_bytes, open_input
 from .jsonl_index import BOM, index_jsonl, iter_lines, parse_record
+from .jsonl_text import as_line, starts_array
 from .matching import line_digest, record_digest
 from .parquet_index import index_in_memory, index_parquet
 from .pool import Pool, gc_paused
@@ -91,7 +85,7 @@ class PoolIndex:
         self.close()
 
     def close(self) -> None:
-        """Nothing to free: spools of stdin and pipes are removed at exit (`formats`)."""
+        """Nothing to free: spools of stdin and pipes are removed at exit (`input_files`)."""
 
     @property
     def spooled(self) -> bool:
@@ -303,6 +297,6 @@ def _is_array(info: InputFile) -> bool:
     with open_bytes(info) as fh:
         try:
             head = fh.read(4096)
-        except (*_GZIP_ERRORS, OSError):
+        except (*GZIP_ERRORS, OSError):
             return False  # reported by the line reader, with its message
     return starts_array(head.removeprefix(BOM))

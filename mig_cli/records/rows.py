@@ -1,6 +1,6 @@
 """Streaming the rows of a pool with bounded memory (the annotation engine's input).
 
-Goes through `formats.open_input`, like `read_pool`: the same inputs are accepted and the same
+Goes through `input_files.open_input`, like `read_pool`: the same inputs are accepted and the same
 broken ones refused. An input that can be read only once (stdin, a pipe, a FIFO) is spooled to
 a temporary file when it is opened, so counting, annotating and writing read it again safely.
 """
@@ -13,21 +13,9 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 from ..errors import DataError
-from .formats import (
-    _GZIP_ERRORS,
-    InputFile,
-    check_single_object,
-    gzip_error,
-    iter_lines,
-    open_bytes,
-    open_input,
-    parquet_file,
-    parse_array,
-    parse_line,
-    read_all,
-    read_table,
-    starts_array,
-)
+from .formats import parquet_file, read_table
+from .input_files import GZIP_ERRORS, InputFile, gzip_error, open_bytes, open_input, read_all
+from .jsonl_text import check_single_object, iter_lines, parse_array, parse_line, starts_array
 
 _PEEK = 4096
 
@@ -45,7 +33,7 @@ def _is_array(info: InputFile) -> bool:
     with open_bytes(info) as fh:
         try:
             head = fh.read(_PEEK)
-        except _GZIP_ERRORS as exc:
+        except GZIP_ERRORS as exc:
             raise gzip_error(info, exc) from None
     return starts_array(head.removeprefix(b"\xef\xbb\xbf"))
 
@@ -67,7 +55,7 @@ def count_rows(path: str | InputFile) -> int:
             for line in iter_lines(fh):
                 if line.strip():
                     total += 1
-        except _GZIP_ERRORS as exc:
+        except GZIP_ERRORS as exc:
             raise gzip_error(info, exc) from None
     return total
 
@@ -103,7 +91,7 @@ def iter_rows(path: str | InputFile) -> Iterator[RawRow]:
                 line = next(lines)
             except StopIteration:
                 break
-            except _GZIP_ERRORS as exc:
+            except GZIP_ERRORS as exc:
                 raise gzip_error(info, exc) from None
             number += 1
             if not line.strip():

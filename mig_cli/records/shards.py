@@ -8,7 +8,7 @@ unfinished ones). Each shard is a small JSON-able dict that says where its rows 
 - JSONL (plain or gzip): the byte offset of its first line and that line's number, found by
   one scan of the file (no parsing); a worker seeks there (gzip is decompressed up to it);
 - Parquet, or a folder of Parquet shards: (file, first row, last row) pieces, from metadata;
-- anything else `formats.open_input` reads (a JSON array, a datasets folder): one shard.
+- anything else `input_files.open_input` reads (a JSON array, a datasets folder): one shard.
 
 `iter_shard(shard)` yields the same `RawRow`s (row index, line number, record or error) that
 `rows.iter_rows` yields for those rows of the whole pool.
@@ -31,16 +31,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import DataError
-from .formats import (
-    _GZIP_ERRORS,
-    BOM,
-    InputFile,
-    gzip_error,
-    iter_lines,
-    open_bytes,
-    open_input,
-    parse_line,
-)
+from .input_files import BOM, GZIP_ERRORS, InputFile, gzip_error, open_bytes, open_input
+from .jsonl_text import iter_lines, parse_line
 from .rows import RawRow, iter_rows
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
@@ -135,7 +127,7 @@ def iter_parquet_folder(path: str) -> Iterator[RawRow]:
 
 # ----------------------------------------------------------------------------- planning
 def plan_shards(path: str, shard_rows: int) -> list[dict]:
-    """Shards of `shard_rows` rows of a pool (any input `formats.open_input` reads but stdin).
+    """Shards of `shard_rows` rows of a pool (any input `input_files.open_input` reads but stdin).
 
     JSONL (plain or gzip) and Parquet (a file or a folder of shards) are cut by rows; an input
     that cannot be cut (a JSON array, a datasets folder, a Hub name) is one shard.
@@ -200,7 +192,7 @@ def _plan_jsonl(info: InputFile, shard_rows: int) -> list[dict]:
                     shards[-1]["rows"] += 1
                     row += 1
                 offset += len(line)
-        except _GZIP_ERRORS as exc:
+        except GZIP_ERRORS as exc:
             raise gzip_error(info, exc) from None
     return shards
 

@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 
 from ..errors import DataError, UsageError
 from .atomic_files import atomic_open, atomic_path
-from .formats import STDIN, open_input, parse_jsonl, read_all
+from .input_files import STDIN, open_input, read_all
+from .jsonl_text import parse_jsonl
 from .jsonvalues import dump_record
 from .pool import Pool
 

@@ -148,9 +148,9 @@ def test_stdin_is_spooled_once_and_removed_at_exit(monkeypatch, tmp_path):
     index.close()
     from pathlib import Path
 
-    from mig_cli.records import formats
+    from mig_cli.records import input_files
 
-    assert Path(spool) in formats._SPOOLS  # removed at exit by the one reader path
+    assert Path(spool) in input_files._SPOOLS  # removed at exit by the one reader path
 
 
 def test_index_is_a_key_source_for_matching(tmp_path):

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from mig_cli.errors import DataError
-from mig_cli.records.formats import parse_jsonl
+from mig_cli.records.jsonl_text import parse_jsonl
 from mig_cli.records.pool import Pool
 from mig_cli.report.matching import first_mismatch, pool_rows_of, repeated_records
 
