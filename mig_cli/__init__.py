@@ -16,11 +16,12 @@ from .records.graph_files import read_graph, write_graph  # noqa: E402
 from .records.label_graph import LabelGraph  # noqa: E402
 from .records.manifest import read_manifest, write_manifest  # noqa: E402
 from .records.writers import write_pool_rows  # noqa: E402
+from .selection.baselines import RandomSampler, TopScoreSampler  # noqa: E402
 from .selection.budget import BudgetError  # noqa: E402
 from .selection.graph import build_graph, graph_without_edges  # noqa: E402
 from .selection.phi import ExpPhi, PowPhi, make_phi  # noqa: E402
 from .selection.quota import QuotaError  # noqa: E402
-from .selection.sampler import MigSampler, RandomSampler, Selection, TopScoreSampler  # noqa: E402
+from .selection.sampler import MigSampler, Selection  # noqa: E402
 from .selection.selection import mig_vectors, nested, select  # noqa: E402
 from .selection.stats import pool_stats  # noqa: E402
 

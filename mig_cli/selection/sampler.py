@@ -1,10 +1,9 @@
-"""The MIG sampler (lazy greedy over sparse propagated vectors) and the baselines.
+"""The MIG sampler: lazy greedy over sparse propagated vectors (built by `propagation.py`).
 
-Exactly the rule of design.md: v_i[j] = s_i on the record's labels (s_i / |L_i| with norm);
-P = diag(W) + alpha * offdiag(W) with W_jj = 1, columns normalised to sum 1; u_i = v_i P;
-greedy on gain_i = u_i . phi'(X) (gradient) or sum_j phi(X_j + u_ij) - phi(X_j) (exact),
-ties to the lowest row. Gains only fall as X grows, so a lazy max-heap returns the same
-sequence as a full scan while touching a few rows per step.
+Exactly the rule of design.md: greedy on gain_i = u_i . phi'(X) (gradient) or
+sum_j phi(X_j + u_ij) - phi(X_j) (exact), ties to the lowest row, over u_i = v_i P. Gains only
+fall as X grows, so a lazy max-heap returns the same sequence as a full scan while touching a
+few rows per step. The baseline samplers are in `baselines.py`.
 """
 
 from __future__ import annotations
@@ -24,39 +23,6 @@ from .phi import Phi
 from .quota import GroupLimits, QuotaError, check_feasible
 
 GAIN_MODES = ("gradient", "exact")
-
-
-def propagation_matrix(weights: sp.spmatrix, alpha: float) -> sp.csr_matrix:
-    """P = I + alpha * offdiag(W), each column divided by its sum (M x M, float64)."""
-    m = weights.shape[0]
-    off = sp.csr_matrix(weights, dtype=np.float64, copy=True)
-    off.setdiag(0.0)
-    off.eliminate_zeros()
-    p = (sp.identity(m, dtype=np.float64, format="csr") + alpha * off).tocsc()
-    col_sums = np.asarray(p.sum(axis=0)).ravel()
-    col_sums[col_sums == 0] = 1.0
-    p = p @ sp.diags(1.0 / col_sums)
-    p = p.tocsr()
-    p.sort_indices()
-    return p
-
-
-def record_vectors(
-    indptr: np.ndarray, node_ids: np.ndarray, scores: np.ndarray, num_nodes: int, norm: bool
-) -> sp.csr_matrix:
-    """V (N x M): v_i[j] = s_i (or s_i / |L_i| with norm) on the record's distinct nodes."""
-    counts = np.diff(indptr)
-    per_row = scores / np.maximum(counts, 1) if norm else scores
-    data = np.repeat(np.asarray(per_row, dtype=np.float64), counts)
-    v = sp.csr_matrix((data, node_ids, indptr), shape=(len(scores), num_nodes))
-    v.sort_indices()
-    return v
-
-
-def propagate(v: sp.csr_matrix, p: sp.csr_matrix) -> sp.csr_matrix:
-    u = (v @ p).tocsr()
-    u.sort_indices()
-    return u
 
 
 def information(x: np.ndarray, phi: Phi) -> float:
@@ -424,24 +390,3 @@ class MigSampler:
                 stamp[row] = t
                 heapq.heapreplace(heap, (-(gain if unit else gain / c), row))
         return t, evaluations, -1
-
-
-class RandomSampler:
-    """Uniform random subset (seeded), for comparison."""
-
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
-
-    def select(self, scores: np.ndarray, k: int, *, exclude: np.ndarray | None = None) -> Selection:
-        rows = eligible_rows(len(scores), k, exclude)
-        chosen = np.random.default_rng(self.seed).permutation(rows)[:k]
-        return Selection(chosen, np.full(k, np.nan))
-
-
-class TopScoreSampler:
-    """Highest scores first, ties to the lowest row: the quality-only baseline."""
-
-    def select(self, scores: np.ndarray, k: int, *, exclude: np.ndarray | None = None) -> Selection:
-        rows = eligible_rows(len(scores), k, exclude)
-        order = rows[np.lexsort((rows, -scores[rows]))][:k]
-        return Selection(order, scores[order].astype(np.float64))

@@ -20,20 +20,13 @@ import scipy.sparse as sp
 
 from ..records.annotations import Annotations, LabelColumn
 from ..records.label_graph import LabelGraph
+from .baselines import RandomSampler, TopScoreSampler
 from .coverage import coverage, refuse_without_information
 from .lazy_dedup import LazyDuplicates
 from .phi import Phi, PowPhi
+from .propagation import propagate, propagation_matrix, record_vectors
 from .quota import quota_limits
-from .sampler import (
-    MigSampler,
-    RandomSampler,
-    Selection,
-    TopScoreSampler,
-    information,
-    propagate,
-    propagation_matrix,
-    record_vectors,
-)
+from .sampler import MigSampler, Selection, information
 from .scaling import Scale, scale_for
 
 METHODS = ("mig", "random", "top-score")

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from mig_cli.selection import kernels
+from mig_cli.selection.baselines import RandomSampler, TopScoreSampler
 from mig_cli.selection.graph import graph_without_edges
 from mig_cli.selection.phi import ExpPhi, PowPhi, make_phi
-from mig_cli.selection.sampler import MigSampler, RandomSampler, TopScoreSampler, information
+from mig_cli.selection.sampler import MigSampler, information
 from mig_cli.selection.selection import mig_vectors, select, state_of
 
 from ..helpers import random_problem, to_annotations, to_graph
