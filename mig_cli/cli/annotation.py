@@ -12,7 +12,8 @@ from enum import Enum
 import typer
 
 from ..annotate.engine import AnnotationReport, run_annotation
-from .common import check_outputs, err_console, progress
+from .common import err_console, progress
+from .output_checks import check_outputs
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 

@@ -16,7 +16,6 @@ from ..records.label_graph import LabelGraph
 from ..selection.graph import build_graph, calibrated_threshold, graph_summary, sparse_warning
 from .common import (
     cached_embed,
-    check_outputs,
     config_option,
     err_console,
     fingerprint,
@@ -34,6 +33,7 @@ from .options import (
     Preset,
     read_input,
 )
+from .output_checks import check_outputs
 
 
 def _embed_fn(model: str | None, cache_dir: str | None, what: str = "embedding labels"):

@@ -24,7 +24,7 @@ from ..selection.graph_inspect import (
     summarize_graph,
     threshold_sweep,
 )
-from .common import cached_embed, check_outputs, config_option, err_console, reports_errors
+from .common import cached_embed, config_option, err_console, reports_errors
 from .options import (
     CACHE_DIR,
     LABELS_FIELD,
@@ -35,6 +35,7 @@ from .options import (
     Preset,
     read_input,
 )
+from .output_checks import check_outputs
 
 graph_app = typer.Typer(
     help="Inspect a label graph: summary, threshold sweep, a label's neighbours, export.",

@@ -19,7 +19,6 @@ from ..records.pool import MISSING, Pool
 from ..records.writers import read_table
 from ..selection.graph import graph_without_edges
 from .common import (
-    check_outputs,
     config_option,
     err_console,
     format_information,
@@ -41,6 +40,7 @@ from .options import (
     phi_from_options,
     read_input,
 )
+from .output_checks import check_outputs
 
 
 def _need_plotting() -> None:

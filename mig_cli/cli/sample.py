@@ -16,7 +16,6 @@ from ..records.writers import output_format, table_format, write_table
 from ..selection.selection import select
 from .build_graph import describe_graph, graph_for, warn_if_sparse
 from .common import (
-    check_outputs,
     config_option,
     default_output,
     err_console,
@@ -76,6 +75,7 @@ from .options import (
     phi_from_options,
     read_input,
 )
+from .output_checks import check_outputs
 from .replay import replay as replay_manifest
 from .sample_checks import (
     checked_quota_values,
