@@ -50,7 +50,8 @@ from bench_tag_quality import (  # noqa: E402
 
 from mig_cli.annotate.embedding import DEFAULT_BACKEND, Embedder  # noqa: E402
 from mig_cli.annotate.taggers import TaxonomyTagger  # noqa: E402
-from mig_cli.records.chat import conversation, select_text  # noqa: E402
+from mig_cli.records.chat import conversation  # noqa: E402
+from mig_cli.records.chat_text import select_text  # noqa: E402
 
 
 def variants(max_lengths: list[int]) -> dict[str, Embedder]:

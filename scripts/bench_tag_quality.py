@@ -37,7 +37,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from mig_cli.annotate.embedding import Embedder  # noqa: E402
 from mig_cli.annotate.tag_data import load_taxonomy  # noqa: E402
 from mig_cli.annotate.taggers import TaxonomyTagger  # noqa: E402
-from mig_cli.records.chat import conversation, select_text  # noqa: E402
+from mig_cli.records.chat import conversation  # noqa: E402
+from mig_cli.records.chat_text import select_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"

@@ -1,7 +1,7 @@
 """The offline quality score (`mig score --scorer quality`, the default): signals that see junk.
 
 A record's score is `10 x` the product of six factors in [0, 1], each computed from its last
-(instruction, reply) pair (`records.chat.turn_pairs`) and written out by name in
+(instruction, reply) pair (`records.chat_text.turn_pairs`) and written out by name in
 `score_components` so a user sees why a record scored low:
 
 - `answer` (0 or 1): 0 for an empty reply or a non-answer: "N/A", "none", "<nooutput>", "I
@@ -48,7 +48,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..records.chat import Turn, turn_pairs
+from ..records.chat import Turn
+from ..records.chat_text import turn_pairs
 from .tag_data import load_harm_cue
 from .writing_systems import unreadable_share
 

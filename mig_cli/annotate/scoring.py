@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..records.annotations import xsample_score
-from ..records.chat import turn_pairs
+from ..records.chat_text import turn_pairs
 from ..records.fields import get_path
 from ..records.labels import normalize_labels
 from .engine import Skipped

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..records.chat import ChatShapeError, Turn, conversation, has_answer, select_text
+from ..records.chat import ChatShapeError, Turn, conversation
+from ..records.chat_text import has_answer, select_text
 from .engine import Skipped
 
 NO_TEXT_HINT = "name the field with --text-field"

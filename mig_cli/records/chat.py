@@ -31,19 +31,19 @@ assistant turn; a message list gives its trailing assistant turns.
 
 Role names are folded: user / human / prompter -> "user"; assistant / gpt / bot / model /
 chatgpt -> "assistant"; system -> "system"; tool / function / function_call / observation /
-ipython -> "tool"; any other role is kept lowercased. Everything here is pure: no I/O.
+ipython -> "tool"; any other role is kept lowercased. Everything here is pure: no I/O. The text
+a tagger, embedder or scorer reads of the turns is picked by `chat_text`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 MESSAGE_KEYS = ("messages", "conversations", "conversation", "dialogs", "dialog", "dialogue")
 SYSTEM_KEYS = ("system", "system_prompt", "system_message")
-TEXT_MODES = ("first-user", "all-user", "all")
 
 _ROLES = {
     "user": "user",
@@ -290,61 +290,6 @@ def _answer_turns(value: Any, where: str) -> list[Turn]:
 def _answer_from_field(record: dict, path: str) -> list[Turn]:
     value = _at_path(record, path, "answer")
     return _answer_turns(value, path)
-
-
-# ----------------------------------------------------------------------------- text selection
-def select_text(turns: Sequence[Turn], mode: str = "first-user") -> str:
-    """The text a tagger or embedder should see.
-
-    - `first-user`: the first user turn (when there is none, the first non-system turn, then
-      the first turn; "" for no turns);
-    - `all-user`: every user turn, joined by blank lines;
-    - `all`: every turn as a `role: content` line, joined by newlines.
-    """
-    if mode == "first-user":
-        for wanted in (lambda t: t.role == "user", lambda t: t.role != "system", lambda t: True):
-            for turn in turns:
-                if wanted(turn):
-                    return turn.content
-        return ""
-    if mode == "all-user":
-        return "\n\n".join(t.content for t in turns if t.role == "user")
-    if mode == "all":
-        return "\n".join(f"{t.role}: {t.content}" for t in turns)
-    raise ValueError(f"unknown text mode '{mode}' (choose from {', '.join(TEXT_MODES)})")
-
-
-def turn_pairs(turns: Sequence[Turn]) -> list[tuple[str, str]]:
-    """(instruction, reply) pairs: each user turn with the assistant reply that follows it.
-
-    Consecutive user turns are merged into one instruction and consecutive assistant turns into
-    one reply (joined by blank lines); system and tool turns are skipped; an assistant turn
-    before any user turn and a final user turn without a reply are dropped.
-    """
-    pairs: list[tuple[str, str]] = []
-    users: list[str] = []
-    replies: list[str] = []
-    for turn in turns:
-        if turn.role == "user":
-            if replies:
-                pairs.append(("\n\n".join(users), "\n\n".join(replies)))
-                users, replies = [], []
-            users.append(turn.content)
-        elif turn.role == "assistant" and users:
-            replies.append(turn.content)
-    if users and replies:
-        pairs.append(("\n\n".join(users), "\n\n".join(replies)))
-    return pairs
-
-
-def assistant_text(turns: Iterable[Turn]) -> str:
-    """Every assistant turn, joined by blank lines."""
-    return "\n\n".join(t.content for t in turns if t.role == "assistant")
-
-
-def has_answer(turns: Sequence[Turn]) -> bool:
-    """Some assistant turn holds non-blank text."""
-    return any(t.role == "assistant" and t.content.strip() for t in turns)
 
 
 # ----------------------------------------------------------------------------- helpers

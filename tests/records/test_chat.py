@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mig_cli.records.chat import (
-    ChatShapeError,
-    Turn,
-    assistant_text,
-    conversation,
-    select_text,
-    turn_pairs,
-)
+from mig_cli.records.chat import ChatShapeError, Turn, conversation
+from mig_cli.records.chat_text import assistant_text, select_text, turn_pairs
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 

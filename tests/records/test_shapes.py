@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mig_cli.records.chat import SHAPES, ChatShapeError, Turn, conversation, find_shape, has_answer
+from mig_cli.records.chat import SHAPES, ChatShapeError, Turn, conversation, find_shape
+from mig_cli.records.chat_text import has_answer
 
 U, A, S = "user", "assistant", "system"
 README = Path(__file__).resolve().parents[2] / "README.md"
