@@ -124,7 +124,7 @@ def _run(info, output, annotator, batch_size, strict, restart, on_rows, on_start
                 report.resumed_rows += len(batch)
                 entry = results[index]
             else:
-                entry = _annotate_batch(index, batch, annotator, strict, info.source)
+                entry = annotate_batch(index, batch, annotator, strict, info.source)
                 if checkpoint is not None:
                     checkpoint.add(index, entry["values"], entry["skipped"])
                 results[index] = entry
@@ -188,7 +188,10 @@ def _run(info, output, annotator, batch_size, strict, restart, on_rows, on_start
     return report
 
 
-def _annotate_batch(index: int, batch: list[RawRow], annotator, strict: bool, source: str) -> dict:
+def annotate_batch(index: int, batch: list[RawRow], annotator, strict: bool, source: str) -> dict:
+    """Annotate the readable rows of one batch: {"batch": index, "values": one value per readable
+    row in order (`annotator.skip_value` for a skipped one), "skipped": [[row, reason], ...]}.
+    With `strict`, an unreadable row or a bad input is a `DataError` naming its line."""
     good = [raw for raw in batch if raw.record is not None]
     values = annotator.annotate([raw.record for raw in good]) if good else []
     by_row = {raw.row: value for raw, value in zip(good, values, strict=True)}

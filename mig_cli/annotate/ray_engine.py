@@ -9,7 +9,7 @@ once, in its constructor, from a picklable zero-argument `factory` (a recipe: na
 options, never a loaded model), so a model is loaded once per actor and an LLM annotator keeps
 its own concurrency and retry limits per actor. Each call reads one shard itself (workers must
 see the input and output paths: one machine, or shared storage on a cluster), annotates it batch
-by batch and writes `part-NNNNN.parquet` plus a small JSON summary, atomically.
+by batch and writes `part-NNNNN.parquet` plus a small JSON summary, atomically (`ray_workers`).
 
 Why the workers read the rows rather than `ray.data.read_json`: Ray's JSON reader turns the
 records into an Arrow table first, which adds null keys to heterogeneous objects and fails on
@@ -39,18 +39,17 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import DataError, MigError, UsageError
-from ..records.atomic_files import atomic_folder, atomic_open, atomic_path
+from ..records.atomic_files import atomic_folder, atomic_open
 from ..records.checkpoint import OutputLock
 from ..records.input_files import open_input
 from ..records.jsonvalues import load_record
-from ..records.rows import RawRow
-from ..records.shards import iter_shard, parquet_folder_files, plan_shards
-from ..records.writers import AnnotatedWriter, _records_table, output_format, record_line
-from .engine import AnnotationReport, _annotate_batch
+from ..records.shards import parquet_folder_files, plan_shards
+from ..records.writers import AnnotatedWriter, output_format
+from .engine import AnnotationReport
+from .ray_workers import ShardWorker
 
 INSTALL_HINT = "--engine ray needs Ray: pip install 'mig-cli[ray]' (or use --engine local)"
 
@@ -109,73 +108,6 @@ def _identity(source: str, kind: str) -> list:
     else:
         files = [folder]
     return [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
-
-
-# ----------------------------------------------------------------------------- the workers
-def annotate_shard(shard: dict, annotator: Any, job: dict) -> dict:
-    """Annotate one shard, write its part and summary into `job['state']`; the summary."""
-    state = Path(job["state"])
-    name = f"part-{shard['shard']:05d}"
-    summary: dict[str, Any] = {"shard": shard["shard"], "rows": 0, "annotated": 0}
-    summary.update(skipped=[], dropped=[], unusable=0)
-    before = getattr(annotator, "unusable", 0)
-    records: list[dict] = []
-    batch: list[RawRow] = []
-    rows = iter_shard(shard)
-    while True:
-        batch = [raw for _, raw in zip(range(job["batch_size"]), rows)]
-        if not batch:
-            break
-        entry = _annotate_batch(0, batch, annotator, job["strict"], job["source"])
-        reasons = {int(row): reason for row, reason in entry["skipped"]}
-        it = iter(entry["values"])
-        for raw in batch:
-            summary["rows"] += 1
-            if raw.record is None:
-                summary["dropped"].append([raw.line, raw.error or "unreadable"])
-                continue
-            record = dict(raw.record)
-            value = next(it)
-            if job.get("extra_field"):  # [value, extra] pairs, as in engine.run_annotation
-                value, record[job["extra_field"]] = value
-            record[job["field"]] = value
-            records.append(record)
-            if raw.row in reasons:
-                summary["skipped"].append([raw.line, reasons[raw.row]])
-            else:
-                summary["annotated"] += 1
-    summary["unusable"] = getattr(annotator, "unusable", 0) - before
-    if job["columns"]:  # a folder of shards, or one Parquet file at the end
-        table = _records_table(records, job["output"]) if records else pa.table({})
-    else:  # one JSON file at the end: each record's exact JSON line
-        lines = [record_line(r, job["source"]) for r in records]
-        table = pa.table({"record": pa.array(lines, pa.binary())})
-    with atomic_path(state / f"{name}.parquet") as tmp:
-        pq.write_table(table, tmp)
-    with atomic_open(state / f"{name}.json", "wb") as fh:  # written last: marks the shard done
-        fh.write(orjson.dumps(summary))
-    return summary
-
-
-class ShardWorker:
-    """A Ray Data actor: builds the annotator once, then annotates one shard per call."""
-
-    def __init__(self, factory: Callable[[], Any], job: dict) -> None:
-        os.environ["MIG_NO_PROGRESS"] = "1"
-        self.annotator = factory()
-        self.job = job
-
-    def __call__(self, batch: dict) -> dict:
-        out = []
-        for text in batch["shard"]:
-            shard = json.loads(str(text))
-            try:
-                summary = annotate_shard(shard, self.annotator, self.job)
-            except MigError as exc:  # reported by the driver, with the shard's line
-                summary = {"shard": shard["shard"], "error": str(exc), "exit": exc.exit_code}
-                summary["line"] = getattr(exc, "line", None) or 0
-            out.append(json.dumps(summary))
-        return {"summary": out}
 
 
 # ----------------------------------------------------------------------------- the driver

@@ -106,7 +106,9 @@ def _column_error(records: list[dict], what: str) -> DataError:
     return DataError("cannot store these records as Parquet; write .jsonl instead", source=what)
 
 
-def _records_table(records: list[dict], what: str) -> pa.Table:
+def records_table(records: list[dict], what: str) -> pa.Table:
+    """Records as an Arrow table (`pa.Table.from_pylist`); a `DataError` naming the first field
+    that cannot be stored as Parquet (`what` names the output in the message)."""
     try:
         return pa.Table.from_pylist(records)
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
@@ -187,7 +189,7 @@ def write_pool_rows(pool: Pool, rows: Sequence[int], path: str) -> None:
             table = pool.table.take(pa.array(np.asarray(rows, dtype=np.int64)))
         else:
             assert pool.records is not None
-            table = _records_table([pool.records[r] for r in rows], path)
+            table = records_table([pool.records[r] for r in rows], path)
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)
         return
@@ -278,7 +280,7 @@ class AnnotatedWriter:
         if not records:
             return
         if self.fmt == "parquet" and self.path != STDIN:
-            table = _records_table(records, self.path)
+            table = records_table(records, self.path)
             if self._writer is None:
                 self._writer = pq.ParquetWriter(str(self._tmp), table.schema)
             self._writer.write_table(conform(table, self._writer.schema, self.path))

@@ -151,7 +151,7 @@ def test_a_killed_run_redoes_only_unfinished_shards_and_equals_local(tmp_path):
 
 
 def test_strict_reports_the_first_bad_record_of_a_shard(tmp_path):
-    from mig_cli.annotate.ray_engine import ShardWorker
+    from mig_cli.annotate.ray_workers import ShardWorker
     from mig_cli.records.shards import plan_shards
 
     pool = write_pool(tmp_path / "pool.jsonl", 40)
