@@ -4,7 +4,8 @@ The page carries a Content-Security-Policy that forbids every network request, s
 offline or online looks the same. A few lines of inline script only count page errors (script
 errors, blocked or failed resources) into `<body data-mig-errors="N">`, so a check in a real
 browser can tell a clean render from a broken one. The numbers behind the charts are embedded as
-JSON in `<script type="application/json" id="mig-report-data">` for anyone who wants them.
+JSON in `<script type="application/json" id="mig-report-data">` for anyone who wants them
+(`payload`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ import json
 import math
 from typing import Any
 
-import numpy as np
-
 from . import charts
 from .data import ReportData
+from .payload import json_ready, report_payload
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -215,44 +215,6 @@ def _graph_section(maker: charts.ChartMaker, data: ReportData) -> str:
     return "".join(parts)
 
 
-def _payload(data: ReportData, meta: dict) -> dict:
-    def arr(x) -> list:
-        return [float(v) for v in np.asarray(x).tolist()]
-
-    return {
-        "meta": meta,
-        "inputs": [{"name": n, **s.as_dict()} for n, s in zip(data.names, data.stats)],
-        "curves": [
-            {
-                "name": c.name,
-                "kind": c.kind,
-                "taken": [int(v) for v in c.curves.taken.tolist()],
-                "information": arr(c.curves.information),
-                "covered": [int(v) for v in c.curves.covered.tolist()],
-            }
-            for c in data.curves
-        ],
-        "gains": [
-            {"name": g.name, "source": g.source, "count": g.count, "mean": arr(g.binned.mean)}
-            for g in data.gains
-        ],
-        "scores": {"edges": arr(data.scores.edges), "shares": [arr(s) for s in data.scores.shares]},
-        "components": [{"name": h.title, "means": h.means} for h in data.components],
-        "compositions": [
-            {"by": c.title, "categories": c.categories, "shares": [arr(s) for s in c.shares]}
-            for c in data.compositions
-        ],
-        "left_out": [lo.__dict__ for lo in data.left_out],
-        "pool_never": {
-            "no_label_on_graph": data.pool_unlabelled,
-            "score_0": data.pool_zero_score,
-            "either": data.pool_never,
-        },
-        "graph": {"given": data.graph_given, **data.graph.as_dict()},
-        "same_as": data.same_as,
-    }
-
-
 def render_html(data: ReportData, meta: dict) -> str:
     """The whole page. `meta`: 'title', 'created', 'version', 'inputs' (list of dicts with
     role, path, bytes, sha256, records, matched), 'options' (dict)."""
@@ -372,7 +334,7 @@ def render_html(data: ReportData, meta: dict) -> str:
 
     parts.append(_graph_section(maker, data))
 
-    payload = json.dumps(_clean(_payload(data, meta)), allow_nan=False)
+    payload = json.dumps(json_ready(report_payload(data, meta)), allow_nan=False)
     payload = payload.replace("</", "<\\/")
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -385,20 +347,3 @@ def render_html(data: ReportData, meta: dict) -> str:
         + f"<script type='application/json' id='mig-report-data'>{payload}</script>"
         + "</body></html>\n"
     )
-
-
-def _clean(value: Any) -> Any:
-    """JSON-ready: numpy scalars and arrays as Python values, NaN and infinities as null."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
