@@ -319,6 +319,12 @@ def main() -> None:
     ap.add_argument("--show", type=int, default=20, help="Random records printed with tags/score.")
     ap.add_argument("--reuse", action="store_true", help="Reuse annotated.jsonl in --work.")
     ap.add_argument(
+        "--random-seeds",
+        type=int,
+        default=1,
+        help="Random subsets drawn (seeds 0..N-1); their mean is reported as 'random mean'.",
+    )
+    ap.add_argument(
         "--sampler-settings",
         action="store_true",
         help="Also select with other `mig sample` settings (--norm, --phi exp, --phi-a 0.1 / 1,\n"
@@ -355,6 +361,8 @@ def main() -> None:
         "random": ["--method", "random"],
         "top-score": ["--method", "top-score"],
     }
+    for seed in range(1, args.random_seeds):
+        variants[f"random --seed {seed}"] = ["--method", "random", "--seed", str(seed)]
     if args.sampler_settings:
         for t in ("0.55", "0.5"):
             run(
@@ -425,6 +433,16 @@ def main() -> None:
             "top_category_share": Counter(r["category"] for r in sel).most_common(1)[0][1]
             / len(sel),
         }
+    draws = [v for name, v in figures["subsets"].items() if name.startswith("random")]
+    figures["random_mean"] = {
+        key: float(np.mean([d[key] for d in draws]))
+        for key in ("junk_rate", "category_entropy", "nn_cosine", "top_category_share")
+    }
+    figures["random_sd"] = {
+        key: float(np.std([d[key] for d in draws]))
+        for key in ("junk_rate", "category_entropy", "nn_cosine")
+    }
+    figures["random_draws"] = len(draws)
     figures["pool_junk_rate"] = sum(1 for r in pool if r["junk"] in CONTENT_JUNK) / n
     figures["pool_entropy"] = entropy(cats, n_cats)
     a, b = set(subsets["mig"]), set(subsets["mig-prop0"])
