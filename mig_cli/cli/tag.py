@@ -59,7 +59,13 @@ def tag_cmd(
     vocab: str = typer.Option(
         None, "--vocab", help="Tag list for --tagger vocab: one per line, or a JSON list."
     ),
-    top_k: int = typer.Option(3, "--top-k", min=1, help="Most tags kept per record."),
+    top_k: int = typer.Option(
+        3,
+        "--top-k",
+        min=1,
+        help="Most tags matched by embedding per record (taxonomy: the domain tag and tags "
+        "fired by cues, task forms or code fences come on top).",
+    ),
     min_similarity: float = typer.Option(
         None,
         "--min-similarity",
