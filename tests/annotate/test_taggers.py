@@ -583,3 +583,17 @@ def test_maths_notation_cues_read_foreign_script_maths(taxonomy_space):
     assert "written in japanese" in got and "latex math notation" in got
     plain = tagger.tag_batch(["猫の名前を考えてください。かわいい名前がいいです。"])[0]
     assert "latex math notation" not in plain
+
+
+def test_an_asy_figure_is_not_a_passage_to_read(taxonomy_space):
+    tagger = TaxonomyTagger(taxonomy_space)
+    figure = "Find $x$ in the figure.\n\n[asy]\n" + "draw((0,0)--(1,1));\n" * 20 + "[/asy]"
+    passage = "Answer from the passage below.\n\n" + "The river runs to the sea. " * 12
+    got_figure, got_passage = tagger.tag_batch(
+        [
+            _want(taxonomy_space, figure, {"geometry": 0.5}),
+            _want(taxonomy_space, passage, {"geography": 0.5}),
+        ]
+    )
+    assert "reading comprehension" not in got_figure
+    assert "reading comprehension" in got_passage
