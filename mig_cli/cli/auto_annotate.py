@@ -101,6 +101,7 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
     from ..annotate.text import text_source
     from ..records.embedding_cache import EmbeddingCache
     from .annotation import run_stage
+    from .tag import warn_unreadable
 
     assert index.path is not None
     input_path = index.path
@@ -156,6 +157,7 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
         )
         stage_output = str(tagged) if "score" in needs else str(target)
         run_stage(stage_input, stage_output, annotator, 1024, False, False, "tagging")
+        warn_unreadable(tagger)
         stage_input = stage_output
     if "score" in needs:
         # the same scorer `mig score` runs by default (offline quality score with components)

@@ -127,7 +127,13 @@ def tag_cmd(
         factory = functools.partial(annotator_only, functools.partial(recipe, device=device))
         ray = ray_engine(ray_address, num_workers, num_gpus, factory)
     run_stage(pool, output, annotator, batch_size or default_batch, strict, restart, "tagging", ray)
-    tagger_impl = getattr(annotator, "tagger", None)
+    warn_unreadable(getattr(annotator, "tagger", None))
+
+
+def warn_unreadable(tagger_impl) -> None:
+    """Warn how many records of this run the English-only model could not read (and how many
+    got topic tags through the multilingual encoder). Nothing for other taggers or under Ray,
+    whose taggers live in the actors."""
     unreadable = getattr(tagger_impl, "unreadable", 0)
     seen = getattr(tagger_impl, "seen", 0)
     if unreadable and seen:

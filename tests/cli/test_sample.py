@@ -660,3 +660,23 @@ def test_prop_weight_that_overflows_the_propagation_is_a_usage_error(
     assert result.exit_code == 0, result.output
     rows = expected_rows(tiny_pool, tiny_graph, 3, prop_weight=1e200)
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [f"r{r}" for r in rows]
+
+
+@pytest.mark.slow
+def test_raw_pool_annotation_warns_about_scripts_the_model_cannot_read(tmp_path):
+    prompts = ["日本の首都はどこですか？", "如何学习编程？", "What is the capital of France?"]
+    rows = [
+        {
+            "id": f"r{i}",
+            "messages": [
+                {"role": "user", "content": p},
+                {"role": "assistant", "content": "OK, here it is."},
+            ],
+        }
+        for i, p in enumerate(prompts)
+    ]
+    pool = tmp_path / "mixed.jsonl"
+    pool.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    result = run("sample", pool, "-k", "2", "-o", tmp_path / "s.jsonl")
+    assert result.exit_code == 0, result.output
+    assert "2 of the 3 records tagged in this run" in " ".join(result.stderr.split())
