@@ -86,18 +86,26 @@ def _quiet_transformers() -> None:
         pass
 
 
+def looks_like_path(name: str) -> bool:
+    """A `--model` value written as a path (/x, ./x, ~/x, x/y/z, C:\\x), not a hub name."""
+    return name.startswith(("/", ".", "~")) or "\\" in name or name.count("/") > 1
+
+
 def _local_folder(path: str) -> Path:
     """The local folder of a model (a hub name is looked up in the local hub cache only)."""
-    if Path(path).is_dir():
-        return Path(path)
+    if Path(path).expanduser().is_dir():
+        return Path(path).expanduser()
+    if looks_like_path(path):
+        raise ModelError(f"no such model folder: {path}")
     try:
         from huggingface_hub import snapshot_download
 
         return Path(snapshot_download(path, local_files_only=True))
-    except Exception as exc:  # noqa: BLE001 - not cached / not a repo name
+    except Exception:  # noqa: BLE001 - not cached / not a repo name
         raise ModelError(
-            f"the onnx backends need the model '{path}' as a local folder: {exc}; "
-            "name a folder with --model or use --backend torch"
+            f"the model '{path}' is neither a local folder nor in the local hub cache, and "
+            "nothing is downloaded at run time: download it once (e.g. `huggingface-cli "
+            "download NAME`) and name its folder with --model"
         ) from None
 
 

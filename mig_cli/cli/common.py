@@ -337,3 +337,12 @@ def format_information(value: float, decimals: int = 2) -> str:
     if abs(value) >= 1e12:
         return f"{value:.4g}"
     return f"{value:,.{decimals}f}"
+
+
+def check_model_folder(model: str | None) -> None:
+    """A `--model` written as a path must be an existing folder (usage error, exit 2), checked
+    before any work starts."""
+    from ..annotate.embedding import looks_like_path
+
+    if model and looks_like_path(model) and not Path(model).expanduser().is_dir():
+        raise typer.BadParameter(f"no such folder: {model}", param_hint="'--model'")

@@ -40,7 +40,7 @@ from .annotation import (
     ray_engine,
     run_stage,
 )
-from .common import config_option, reports_errors
+from .common import check_model_folder, config_option, reports_errors
 
 
 @functools.lru_cache(maxsize=2)
@@ -199,6 +199,7 @@ def score_annotator(
     elif chosen == ScorerName.quality:
         from ..annotate.tag_data import harmful_labels
 
+        check_model_folder(model)
         embedder = _embedder(model)
         annotator = QualityScoreAnnotator(
             source,

@@ -38,7 +38,13 @@ from .annotation import (
     ray_engine,
     run_stage,
 )
-from .common import cached_embed, config_option, err_console, reports_errors
+from .common import (
+    cached_embed,
+    check_model_folder,
+    config_option,
+    err_console,
+    reports_errors,
+)
 
 
 @reports_errors
@@ -205,6 +211,7 @@ def tag_annotator(
         from ..annotate.taggers import TaxonomyTagger, VocabTagger
         from ..records.embedding_cache import EmbeddingCache
 
+        check_model_folder(model)
         embedder = Embedder(model, backend=backend.value, device=device)
         embed = embedder.encode
         tag_embed = cached_embed(embedder, EmbeddingCache(cache_dir), "embedding the tags")

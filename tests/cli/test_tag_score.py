@@ -373,3 +373,22 @@ def test_vocab_tagger_bad_vocab_file(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "missing.txt" in result.stderr
     result = run("tag", pool, "-o", tmp_path / "o.jsonl", "--tagger", "vocab")
     assert result.exit_code == 2 and "--vocab" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["tag", "score"])
+def test_a_model_path_that_does_not_exist_is_a_usage_error(tmp_path, command):
+    pool = write(tmp_path / "p.jsonl", [chat(0, "Hello there")])
+    out = tmp_path / "o.jsonl"
+    result = run(command, pool, "-o", out, "--model", str(tmp_path / "no-such-model"))
+    assert result.exit_code == 2 and "no such folder" in result.output
+    assert not out.exists()
+
+
+def test_a_hub_name_not_in_the_cache_says_how_to_get_it():
+    from mig_cli.annotate.embedding import _local_folder, looks_like_path
+    from mig_cli.errors import ModelError
+
+    assert looks_like_path("./m") and looks_like_path("/m") and looks_like_path("a/b/c")
+    assert not looks_like_path("sentence-transformers/all-mpnet-base-v2")
+    with pytest.raises(ModelError, match="nothing is downloaded at run time"):
+        _local_folder("no-such-org/no-such-model-xyz")
