@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from enum import Enum
@@ -12,7 +11,7 @@ from enum import Enum
 import typer
 
 from ..annotate.engine import AnnotationReport, run_annotation
-from .common import err_console, progress
+from .common import err_console, handling_signal, progress
 from .output_checks import check_outputs
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -137,20 +136,13 @@ def cancel_on_interrupt() -> Iterator[None]:
     retry of every worker thread), then ends the run as an interrupt."""
     from ..annotate.llm.transport import allow_requests, cancel_requests
 
-    allow_requests()
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
     def interrupted(signum: int, frame: object) -> None:
         cancel_requests()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, interrupted)
-    try:
+    allow_requests()
+    with handling_signal(signal.SIGINT, interrupted):
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 # More than this share of records without text or answer gets a prominent warning.

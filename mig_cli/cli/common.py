@@ -119,19 +119,25 @@ class Terminated(BaseException):
 
 
 @contextlib.contextmanager
-def _terminate_cleanly() -> Iterator[None]:
+def handling_signal(signum: int, handler: Callable[[int, object], None]) -> Iterator[None]:
+    """Run the block with `handler` for `signum`, the previous handler restored after; a no-op
+    outside the main thread (Python only installs signal handlers there)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def terminated(signum: int, frame: object) -> None:
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, terminated)
+    previous = signal.signal(signum, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signum, previous)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _terminate_cleanly() -> contextlib.AbstractContextManager[None]:
+    return handling_signal(signal.SIGTERM, _terminated)
 
 
 def os_error_text(exc: OSError) -> str:
