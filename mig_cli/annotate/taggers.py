@@ -289,42 +289,40 @@ class TaxonomyTagger(VocabTagger):
             tags.insert(0, domain)
         return list(dict.fromkeys(tags))
 
-    def _allowed(self, text: str) -> np.ndarray:
-        """Tags a text may get by similarity alone: no task-form tag (cues only), no harm tag
-        without a harm word, no coding tag without code, no gated tag without its gate."""
-        allowed = ~self._cue_only
-        if not self._harm_cue.search(text):
-            allowed &= ~self._harm
-        if not (self._code_cue.search(text) or _FENCE_ANY.search(text)):
-            allowed &= ~self._coding
+    def _open(self, text: str) -> tuple[np.ndarray, list[int]]:
+        """Tags a text may get at all (no task-form tag: those come from cues only; no gated
+        tag without its gate), and the gates that fired."""
+        mask = ~self._cue_only
+        fired: list[int] = []
         for j, pattern in self._gates:
-            if not pattern.search(text):
-                allowed[j] = False
-        return allowed
+            if pattern.search(text):
+                fired.append(j)
+            else:
+                mask[j] = False
+        return mask, fired
+
+    def _precise(self, text: str) -> np.ndarray:
+        """The precision rules: no harm tag without a harm word, no coding tag without code."""
+        mask = np.ones(len(self.tags), dtype=bool)
+        if not self._harm_cue.search(text):
+            mask &= ~self._harm  # a harm tag needs a harm word AND the embedding
+        if not (self._code_cue.search(text) or _FENCE_ANY.search(text)):
+            mask &= ~self._coding  # no coding tag for a text with no code in it
+        return mask
+
+    def _allowed(self, text: str) -> np.ndarray:
+        """Tags a text may get by similarity alone: `_open` and `_precise`."""
+        return self._open(text)[0] & self._precise(text)
 
     def _select(self, sims: np.ndarray, text: str) -> list[str]:
         text = text[:CUE_CHARS]
-        base = sims
-        fired: list[int] = []
-        if self._gates:
-            base = sims.copy()
-            for j, pattern in self._gates:
-                if pattern.search(text):
-                    fired.append(j)
-                else:
-                    base[j] = -np.inf
-        if self._cue_only.any():
-            base = base.copy() if base is sims else base
-            base[self._cue_only] = -np.inf  # task-form tags come from their cues only
+        open_, fired = self._open(text)
+        base = np.where(open_, sims, -np.inf)
         # the best match before the precision masks: when it is a harm or coding tag the text
         # may not have, looser tags far below it are not what the text is about either
         raw_best = float(base.max())
         if self.use_cues:
-            base = base.copy() if base is sims else base
-            if not self._harm_cue.search(text):
-                base[self._harm] = -np.inf  # a harm tag needs a harm word AND the embedding
-            if not (self._code_cue.search(text) or _FENCE_ANY.search(text)):
-                base[self._coding] = -np.inf  # no coding tag for a text with no code in it
+            base = np.where(self._precise(text), base, -np.inf)
             fired += [j for j in self._fence_languages(text) if j not in fired]
         framing = [j for j, pattern in self._framing if j not in fired and pattern.search(text)]
         fired += framing
