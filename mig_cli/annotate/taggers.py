@@ -186,6 +186,8 @@ class TaxonomyTagger(VocabTagger):
         domains = load_taxonomy_domains()
         self.domain_of = [domains[t] for t in self.tags]
         index = {t: i for i, t in enumerate(self.tags)}
+        # code-fence language -> tag index, built once (not per text)
+        self._fence_tags = {k: index[t] for k, t in FENCE_LANGUAGES.items() if t in index}
         cues = [(index[c.tag], c) for c in load_cues() if c.tag in index] if use_cues else []
         self._gates = [(j, c.pattern) for j, c in cues if c.kind == "gate"]
         self._framing = [(j, c.pattern) for j, c in cues if c.kind == "framing"]
@@ -252,12 +254,11 @@ class TaxonomyTagger(VocabTagger):
         return found
 
     def _fence_languages(self, text: str) -> list[int]:
-        index = {t: i for i, t in enumerate(self.tags)}
         found = []
         for lang in _FENCE.findall(text):
-            tag = FENCE_LANGUAGES.get(lang.lower())
-            if tag in index and index[tag] not in found:
-                found.append(index[tag])
+            j = self._fence_tags.get(lang.lower())
+            if j is not None and j not in found:
+                found.append(j)
         return found
 
     def _unreadable_tags(self, text: str, topic_scores: np.ndarray | None = None) -> list[str]:
