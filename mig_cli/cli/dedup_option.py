@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from enum import Enum
@@ -13,7 +12,7 @@ import typer
 from ..records.chat import ChatShapeError, conversation
 from ..records.pool import Pool
 from ..records.pool_index import PoolIndex
-from ..selection.dedup import duplicate_groups, duplicate_mask, exact_key
+from ..selection.dedup import duplicate_groups, duplicate_mask, exact_digest
 from ..selection.lazy_dedup import LazyDuplicates
 from .common import err_console
 
@@ -60,14 +59,14 @@ def duplicate_rows(
     a pool record only by case or spacing is still kept out)."""
     if mode == Dedup.none:
         return np.arange(len(pool), dtype=np.int64), np.zeros(len(pool), dtype=bool)
-    keys = {_digest(t) for t in outside}
+    keys = {exact_digest(t) for t in outside}
     copies: list[bool] = []
 
     def texts(records):
         for r in records:
             text = record_text(r)
             if keys:
-                copies.append(_digest(text) in keys)
+                copies.append(exact_digest(text) in keys)
             yield text
 
     with err_console.status(f"finding duplicates ({mode.value})"):
@@ -80,10 +79,6 @@ def duplicate_rows(
     if keys:
         dups |= np.asarray(copies, dtype=bool) & ~(given if given is not None else False)
     return groups, dups
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(exact_key(text).encode(), digest_size=16).digest()
 
 
 def _eager_mode(mode: Dedup) -> str:

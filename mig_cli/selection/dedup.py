@@ -56,6 +56,16 @@ def exact_key(text: str) -> str:
     return normalise(text).replace(" ", "")
 
 
+def key_digest(key: str) -> bytes:
+    """16-byte BLAKE2b digest of an `exact_key` (what exact dedup compares and keeps)."""
+    return hashlib.blake2b(key.encode(), digest_size=16).digest()
+
+
+def exact_digest(text: str) -> bytes:
+    """`key_digest(exact_key(text))`: equal for two exact duplicates."""
+    return key_digest(exact_key(text))
+
+
 def _find(parent: np.ndarray, i: int) -> int:
     while parent[i] != i:
         parent[i] = parent[parent[i]]
@@ -96,7 +106,7 @@ def duplicate_groups(
     parent_list: list[int] = []
     for i, text in enumerate(texts):
         key = normalise(text)
-        digest = hashlib.blake2b(key.replace(" ", "").encode(), digest_size=16).digest()
+        digest = key_digest(key.replace(" ", ""))  # exact_digest, the text normalised once
         j = first.setdefault(digest, i)
         parent_list.append(j)
         if near is not None and j == i:

@@ -29,12 +29,11 @@ dropped; a copy never reached by the greedy is not read, so not counted.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .dedup import exact_key
+from .dedup import exact_digest
 
 MIN_READ = 1024  # rows read at least at a phase's first stop
 READ_AHEAD = 1.2  # rows read at a phase's first stop: this many times the picks still wanted
@@ -80,7 +79,7 @@ class LazyDuplicates:
             block = rows[lo : lo + step]
             found = []
             for text in self.texts(block):
-                key = hashlib.blake2b(exact_key(text).encode(), digest_size=16).digest()
+                key = exact_digest(text)
                 found.append(ids.setdefault(key, len(ids)))
             if len(found) != len(block):
                 raise ValueError(f"read {len(found)} texts for {len(block)} rows")
@@ -94,7 +93,7 @@ class LazyDuplicates:
         rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
         self.read(rows)
         self.taken[self.digest[rows]] = True
-        keys = [hashlib.blake2b(exact_key(t).encode(), digest_size=16).digest() for t in texts]
+        keys = [exact_digest(t) for t in texts]
         if keys:
             # room for every digest id: the pool's rows and these records (ids are dense)
             grown = np.zeros(len(self.taken) + len(keys), dtype=bool)
