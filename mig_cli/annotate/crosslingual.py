@@ -70,17 +70,21 @@ def load_crosslingual_embed() -> Embed | None:
 class CrosslingualTopics:
     """Cosine of texts to a tag list through a multilingual encoder (see the module docstring).
 
-    `tags` are the distinct tags in tagger order; `rows` the match texts and `row_tag` the index
-    into `tags` of each row (a tag may have several rows: its score is the best over them).
+    `rows` are the match texts grouped by tag, in tag order; `group_starts[j]` is the first row of
+    tag j (a tag may have several rows: its score is the best over them, as in `VocabTagger`).
+    Raises ValueError unless every tag has at least one row.
     """
 
-    def __init__(self, embed: Embed, tags: Sequence[str], rows: Sequence[str], row_tag):
-        if len(rows) != len(row_tag):
-            raise ValueError(f"{len(rows)} rows but {len(row_tag)} row tags")
+    def __init__(self, embed: Embed, rows: Sequence[str], group_starts):
+        starts = np.asarray(group_starts, dtype=np.int64)
+        if len(starts) and (
+            starts[0] != 0 or np.any(np.diff(starts) <= 0) or starts[-1] >= len(rows)
+        ):
+            raise ValueError(f"group starts {starts.tolist()} do not split {len(rows)} rows")
         self.embed = embed
-        self.n_tags = len(tags)
+        self.n_tags = len(starts)
         self._rows = list(rows)
-        self._row_tag = np.asarray(row_tag, dtype=np.int64)
+        self._starts = starts
         self._matrix: np.ndarray | None = None
 
     def _tag_matrix(self) -> np.ndarray:
@@ -90,13 +94,10 @@ class CrosslingualTopics:
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """float32 (len(texts), n_tags): best cosine over each tag's rows."""
-        out = np.full((len(texts), self.n_tags), -np.inf, dtype=np.float32)
         if not texts:
-            return out
+            return np.zeros((0, self.n_tags), dtype=np.float32)
         sims = np.asarray(self.embed(list(texts)), dtype=np.float32) @ self._tag_matrix()
-        for r, j in enumerate(self._row_tag):
-            np.maximum(out[:, j], sims[:, r], out=out[:, j])
-        return out
+        return np.maximum.reduceat(sims, self._starts, axis=1)
 
 
 def pick_topics(scores: np.ndarray, allowed: np.ndarray, top_k: int = TOP_K) -> list[int]:

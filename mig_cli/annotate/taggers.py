@@ -207,9 +207,7 @@ class TaxonomyTagger(VocabTagger):
         self.reads_every_script = bool(reads_every_script)
         self._bridge = None
         if crosslingual is not None:
-            ends = [*self._group_starts[1:], len(self._texts)]
-            row_tag = np.repeat(np.arange(len(self.tags)), np.diff([0, *ends]))
-            self._bridge = CrosslingualTopics(crosslingual, self.tags, self._texts, row_tag)
+            self._bridge = CrosslingualTopics(crosslingual, self._texts, self._group_starts)
 
     def tag_batch(self, texts: Sequence[str]) -> list[list[str]]:
         """Tags for each text, best first; a blank text gets [].

@@ -59,13 +59,13 @@ def test_scores_take_the_best_row_of_each_tag():
         table = {"a1": [1, 0, 0], "a2": [0, 1, 0], "b": [0, 0, 1], "q": [0.2, 0.6, 0.5]}
         return np.array([table[t] for t in texts], dtype=np.float32)
 
-    topics = CrosslingualTopics(embed, ["a", "b"], ["a1", "a2", "b"], [0, 0, 1])
+    topics = CrosslingualTopics(embed, ["a1", "a2", "b"], [0, 2])  # tag a: rows 0-1, b: row 2
     got = topics.scores(["q"])
     assert got.shape == (1, 2) and got.dtype == np.float32
     assert np.allclose(got, [[0.6, 0.5]])
     assert topics.scores([]).shape == (0, 2)
     with pytest.raises(ValueError):
-        CrosslingualTopics(embed, ["a"], ["a1", "a2"], [0])
+        CrosslingualTopics(embed, ["a1", "a2"], [0, 2])  # tag b would have no row
 
 
 def test_unreadable_text_gets_bridged_topic_tags(english):
