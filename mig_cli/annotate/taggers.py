@@ -209,6 +209,11 @@ class TaxonomyTagger(VocabTagger):
         if crosslingual is not None:
             self._bridge = CrosslingualTopics(crosslingual, self._texts, self._group_starts)
 
+    @property
+    def bridging(self) -> bool:
+        """Whether text in a foreign script gets topic tags through the multilingual encoder."""
+        return self._bridge is not None
+
     def tag_batch(self, texts: Sequence[str]) -> list[list[str]]:
         """Tags for each text, best first; a blank text gets [].
 

