@@ -15,6 +15,7 @@ import typer
 from ..errors import UsageError
 from ..records.pool import Pool
 from .controls import quota_values
+from .dedup_option import Dedup, lazy_dedup
 from .sample_input import warn
 
 # parameters that may accompany --replay: itself, and --config (its defaults do not count)
@@ -67,7 +68,9 @@ def filters_named(options: dict[str, Any]) -> str:
     ]
     dedup = getattr(options.get("dedup"), "value", options.get("dedup"))
     method = getattr(options.get("method"), "value", options.get("method")) or "mig"
-    lazy = dedup == "exact" and method == "mig" and options.get("budget_tokens") is None
+    lazy = dedup is not None and lazy_dedup(
+        Dedup(dedup), method, options.get("budget_tokens"), options.get("quota")
+    )
     if dedup not in (None, "none") and not lazy:  # lazy dedup has not looked for copies yet
         names.append(f"--dedup {dedup}")
     return f" after {', '.join(names)}" if names else ""
