@@ -364,7 +364,7 @@ def main() -> None:
     for seed in range(1, args.random_seeds):
         variants[f"random --seed {seed}"] = ["--method", "random", "--seed", str(seed)]
     if args.sampler_settings:
-        for t in ("0.55", "0.5"):
+        for t in ("0.65", "0.55", "0.45"):
             run(
                 [*mig, "build-graph", ann, "-o", str(work / f"graph-{t}"), "--edge-threshold", t],
                 log,
@@ -375,8 +375,9 @@ def main() -> None:
             "mig --phi exp": [*graph, "--phi", "exp"],
             "mig --phi-a 0.1": [*graph, "--phi-a", "0.1"],
             "mig --phi-a 1": [*graph, "--phi-a", "1"],
+            "mig --edge-threshold 0.65": ["--graph", str(work / "graph-0.65")],
             "mig --edge-threshold 0.55": ["--graph", str(work / "graph-0.55")],
-            "mig --edge-threshold 0.5": ["--graph", str(work / "graph-0.5")],
+            "mig --edge-threshold 0.45": ["--graph", str(work / "graph-0.45")],
             "mig configs/balanced.toml": ["--config", str(REPO / "configs" / "balanced.toml")],
         }
     for name, extra in variants.items():

@@ -33,15 +33,24 @@ class TextTagAnnotator:
 
     def annotate(self, records: Sequence[dict]) -> list[Any]:
         out: list[Any] = [None] * len(records)
-        texts, where = [], []
+        texts, where, convs = [], [], []
+        reads_turns = getattr(self.tagger, "reads_turns", False)
         for i, record in enumerate(records):
-            text = self.source.text(record)
+            turns = self.source.turns(record)
+            text = turns if isinstance(turns, Skipped) else self.source.text_of(turns)
             if isinstance(text, Skipped):
                 out[i] = text
             else:
                 texts.append(text)
                 where.append(i)
-        for i, tags in zip(where, self.tagger.tag_batch(texts) if texts else [], strict=True):
+                convs.append(turns)
+        if not texts:
+            tagged = []
+        elif reads_turns:  # the taxonomy tagger also reads the answer and the turns' shape
+            tagged = self.tagger.tag_batch(texts, turns=convs)
+        else:
+            tagged = self.tagger.tag_batch(texts)
+        for i, tags in zip(where, tagged, strict=True):
             if tags is None:
                 self.unusable += 1
                 out[i] = Skipped("the tagger gave no usable reply", bad_input=False)

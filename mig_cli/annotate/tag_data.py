@@ -21,7 +21,14 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-_DATA_FILES = ("taxonomy.tsv", "cues.tsv", "tasks.tsv", "harm_words.txt", "code_words.txt")
+_DATA_FILES = (
+    "taxonomy.tsv",
+    "cues.tsv",
+    "tasks.tsv",
+    "harm_words.txt",
+    "code_words.txt",
+    "translation_words.txt",
+)
 FENCE_LANGUAGES = {
     "python": "python programming",
     "py": "python programming",
@@ -139,6 +146,12 @@ def load_harm_cue() -> re.Pattern[str]:
 def load_code_cue() -> re.Pattern[str]:
     """Words and syntax that show a request is about code (`data/code_words.txt`)."""
     return _bundled_regex("code_words.txt")
+
+
+def load_translation_cue() -> re.Pattern[str]:
+    """Words that make a request about translation (`data/translation_words.txt`); a
+    translation tag needs one."""
+    return _bundled_regex("translation_words.txt")
 
 
 def load_cues() -> list[Cue]:

@@ -52,7 +52,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..records.chat import Turn
+from ..records.chat_text import turn_pairs
 from .crosslingual import BRIDGED, CrosslingualTopics, pick_topics
+from .shape_tags import shape_tags
 from .tag_data import (
     FENCE_LANGUAGES,
     load_code_cue,
@@ -61,6 +64,7 @@ from .tag_data import (
     load_tasks,
     load_taxonomy,
     load_taxonomy_domains,
+    load_translation_cue,
 )
 from .writing_systems import is_unreadable, script_language
 
@@ -68,6 +72,12 @@ Embed = Callable[[list[str]], np.ndarray]
 _FENCE = re.compile(r"```[ \t]*([A-Za-z+#]+)")
 _FENCE_ANY = re.compile(r"```|^(    |\t)\S", re.MULTILINE)
 CUE_CHARS = 2000  # cues read the start of a text (the model itself reads ~1,000 characters)
+ANSWER_SUBJECTS = 3  # maths tags a maths request may gain from its answer
+
+
+def _first_answer(turns: Sequence[Turn] | None) -> str:
+    pairs = turn_pairs(turns) if turns else []
+    return pairs[0][1] if pairs else ""
 
 
 class VocabTagger:
@@ -200,10 +210,12 @@ class TaxonomyTagger(VocabTagger):
         self._coding = np.array([d == "coding" for d in self.domain_of])
         self._cue_only = np.array([d == "tasks" for d in self.domain_of])
         self._code_cue = load_code_cue()
+        self._translation_cue = load_translation_cue()
         self.unreadable = 0  # texts seen so far that the model cannot read (see tag_batch)
         self.bridged = 0  # of those, texts that got topic tags through `crosslingual`
         self.seen = 0  # non-blank texts tagged by this tagger (the base of the two counts above)
         self._translation = np.array(["translation" in t for t in self.tags])
+        self._maths = {t for t, d in domains.items() if d == "mathematics"}
         self.reads_every_script = bool(reads_every_script)
         self._bridge = None
         if crosslingual is not None:
@@ -214,7 +226,11 @@ class TaxonomyTagger(VocabTagger):
         """Whether text in a foreign script gets topic tags through the multilingual encoder."""
         return self._bridge is not None
 
-    def tag_batch(self, texts: Sequence[str]) -> list[list[str]]:
+    reads_turns = True  # `TextTagAnnotator` passes each record's turns to `tag_batch`
+
+    def tag_batch(
+        self, texts: Sequence[str], turns: Sequence[Sequence[Turn] | None] | None = None
+    ) -> list[list[str]]:
         """Tags for each text, best first; a blank text gets [].
 
         A text mostly in a script the model cannot read (`writing_systems.is_unreadable`;
@@ -224,22 +240,50 @@ class TaxonomyTagger(VocabTagger):
         topic tags matched through the multilingual encoder (`crosslingual.pick_topics`, with
         the same harm and code gates as other text). Counted in `self.unreadable` (and
         `self.bridged` when topic tags were found).
+
+        With `turns` (one conversation per text, or None), two more sources are read: the
+        first answer of a maths request is tagged too and up to `ANSWER_SUBJECTS` maths tags
+        found in it are added (a solution names its methods: "\\binom", "modulo", "the
+        quadratic formula"), and `shape_tags.shape_tags` adds the conversation's shape.
         """
+        out = self._tag(texts, count=True)
+        if turns is None:
+            return out
+        if len(turns) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(turns)} conversations")
+        answers = [_first_answer(t) if out[i] else "" for i, t in enumerate(turns)]
+        self._add_answer_subjects(out, answers)
+        for i, conv in enumerate(turns):
+            if out[i] and conv:
+                out[i] = list(dict.fromkeys(out[i] + shape_tags(conv)))
+        return out
+
+    def _add_answer_subjects(self, out: list[list[str]], answers: list[str]) -> None:
+        rows = [i for i, tags in enumerate(out) if answers[i].strip() and self._maths & set(tags)]
+        if not rows:
+            return
+        found = self._tag([answers[i][:CUE_CHARS] for i in rows], count=False)
+        for i, tags in zip(rows, found, strict=True):
+            extra = [t for t in tags if t in self._maths and t not in out[i]]
+            out[i] = out[i] + extra[:ANSWER_SUBJECTS]
+
+    def _tag(self, texts: Sequence[str], *, count: bool) -> list[list[str]]:
         out: list[list[str]] = [[] for _ in texts]
         keep, foreign = [], []
         screen = self.use_cues and not self.reads_every_script
         for i, t in enumerate(texts):
             if isinstance(t, str) and t.strip():
                 (foreign if screen and is_unreadable(t[:CUE_CHARS]) else keep).append(i)
-        self.unreadable += len(foreign)
-        self.seen += len(foreign) + len(keep)
+        if count:
+            self.unreadable += len(foreign)
+            self.seen += len(foreign) + len(keep)
         bridged = [i for i in foreign if script_language(texts[i][:CUE_CHARS]) in BRIDGED]
         topics = {}
         if self._bridge is not None and bridged:
             scores = self._bridge.scores([texts[i][:CUE_CHARS] for i in bridged])
             topics = dict(zip(bridged, scores, strict=True))
         for i in foreign:
-            out[i] = self._unreadable_tags(texts[i], topics.get(i))
+            out[i] = self._unreadable_tags(texts[i], topics.get(i), count=count)
         if keep:
             kept = [texts[i] for i in keep]
             for i, tags in zip(keep, self.select(self.similarities(kept), kept), strict=True):
@@ -264,7 +308,9 @@ class TaxonomyTagger(VocabTagger):
                 found.append(j)
         return found
 
-    def _unreadable_tags(self, text: str, topic_scores: np.ndarray | None = None) -> list[str]:
+    def _unreadable_tags(
+        self, text: str, topic_scores: np.ndarray | None = None, *, count: bool = True
+    ) -> list[str]:
         text = text[:CUE_CHARS]
         chosen = self._task_tags(text) + self._fence_languages(text)
         topics: list[int] = []
@@ -272,7 +318,7 @@ class TaxonomyTagger(VocabTagger):
             allowed = self._allowed(text) & ~self._translation
             picked = pick_topics(topic_scores, allowed, self.top_k)
             topics = [j for j in picked if j not in chosen]
-            self.bridged += bool(topics)
+            self.bridged += bool(topics) and count
         chosen = topics + chosen
         if any(
             self.tags[j] == "math problem solving" or self.domain_of[j] == "mathematics"
@@ -306,12 +352,15 @@ class TaxonomyTagger(VocabTagger):
         return mask, fired
 
     def _precise(self, text: str) -> np.ndarray:
-        """The precision rules: no harm tag without a harm word, no coding tag without code."""
+        """The precision rules: no harm tag without a harm word, no coding tag without code,
+        no translation tag without a translation word."""
         mask = np.ones(len(self.tags), dtype=bool)
         if not self._harm_cue.search(text):
             mask &= ~self._harm  # a harm tag needs a harm word AND the embedding
         if not (self._code_cue.search(text) or _FENCE_ANY.search(text)):
             mask &= ~self._coding  # no coding tag for a text with no code in it
+        if not self._translation_cue.search(text):
+            mask &= ~self._translation
         return mask
 
     def _allowed(self, text: str) -> np.ndarray:

@@ -47,6 +47,10 @@ class TextSource:
         turns = self.turns(record)
         if isinstance(turns, Skipped):
             return turns
+        return self.text_of(turns)
+
+    def text_of(self, turns: list[Turn]) -> str | Skipped:
+        """The text `--text` chooses from turns `turns(record)` gave."""
         text = select_text(turns, self.text_mode)
         if not text.strip():
             return Skipped("empty text")

@@ -96,6 +96,7 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
     from ..annotate.embedding import Embedder
     from ..annotate.labelling import TextTagAnnotator
     from ..annotate.scoring import QualityScoreAnnotator
+    from ..annotate.shape_tags import VERSION as SHAPE_TAGS_VERSION
     from ..annotate.tag_data import harmful_labels, taxonomy_fingerprint
     from ..annotate.taggers import TaxonomyTagger
     from ..annotate.text import text_source
@@ -111,6 +112,7 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
     bridge = load_crosslingual_embed() if "labels" in needs else None
     if "labels" in needs:
         settings["tag"]["taxonomy"] = taxonomy_fingerprint()
+        settings["tag"]["shape_tags"] = SHAPE_TAGS_VERSION
         if bridge is not None:
             settings["tag"]["crosslingual"] = CROSSLINGUAL_NAME
     stamp = {"input_sha256": digest, **settings}

@@ -10,6 +10,7 @@ import typer
 from ..annotate.crosslingual import ENCODER_NAME as CROSSLINGUAL_NAME
 from ..annotate.labelling import FieldTagAnnotator, TextTagAnnotator
 from ..annotate.llm.credentials import safe_url
+from ..annotate.shape_tags import VERSION as SHAPE_TAGS_VERSION
 from ..annotate.text import text_source
 from ..errors import DataError
 from .annotation import (
@@ -247,6 +248,7 @@ def tag_annotator(
                     reads_every_script=not english_only,
                 )
                 settings["taxonomy"] = taxonomy_fingerprint()
+                settings["shape_tags"] = SHAPE_TAGS_VERSION  # and maths tags of the answer
                 if bridge is not None:
                     settings["crosslingual"] = CROSSLINGUAL_NAME
         except ValueError as exc:

@@ -10,16 +10,25 @@ for its own 7B label embeddings, while MiniLM's cosines between related labels s
 (on the bundled taxonomy, "arithmetic word problem" / "money word problem" 0.72, "finance" /
 "financial analysis" 0.74; only 1 of 632 tags has a neighbour at 0.9). So:
 
-- `CALIBRATED_THRESHOLDS` holds a measured value per known model. MiniLM's 0.65 was measured on
-  the bundled taxonomy's 632 tag and domain names (no pool involved): it joins 185 pairs (mean
-  degree 0.59; 180 edges with the default int8 ONNX backend) and pairs just above it are
-  near-synonyms or parent/child ("blog post" / "social media post", "finance" / "financial
-  analysis"); lower, loosely related pairs appear ("list comprehension" / "reading
-  comprehension" sits at 0.63-0.66 depending on the backend).
+- `CALIBRATED_THRESHOLDS` holds a measured value per known model. MiniLM's 0.5 was measured on
+  the bundled taxonomy's 650 tag and domain names (no pool involved): 82% of them get at least
+  one neighbour (mean degree 3.2). Pairs just above it are closely related ("architecture" /
+  "engineering", "code explanation" / "explanation", "dangerous activity" / "poisoning"), and
+  the share of pairs inside one taxonomy domain is the same in [0.5, 0.55) as above 0.7 (0.60
+  against 0.58): lowering the threshold to 0.5 adds related pairs, not noise. Below 0.5 the
+  pairs loosen ("essay writing" / "slogan writing"). On the mixed real pool of
+  `scripts/bench_selection.py` (benchmarks/SELECTION.md), 0.65 (30% of the tags joined) left
+  the MIG subset less spread over the pool's categories than random; 0.5 spreads it more than
+  random, and its prompts stay more varied than random's, on both draws.
 - `auto_threshold` is the rule for any other model (`--edge-threshold auto`): the
-  `AUTO_QUANTILE` (70th) percentile of the labels' nearest-neighbour cosines, clipped to
-  [0.5, 0.95], i.e. about 30% of the labels get at least one edge whatever the model's cosine
-  scale. On the bundled taxonomy with MiniLM the rule gives 0.66, in line with the table.
+  `AUTO_QUANTILE` (20th) percentile of the labels' nearest-neighbour cosines, clipped to
+  `AUTO_RANGE`, i.e. about 80% of the labels get at least one edge whatever the model's
+  cosine scale. On the bundled taxonomy with MiniLM the rule gives 0.51, in line with the
+  table.
+- A default threshold (calibrated or auto, not one the user gave) is raised when the graph it
+  gives is denser than `MAX_MEAN_DEGREE` (a large open vocabulary, e.g. from an LLM tagger):
+  `limit_degree` keeps the strongest edges, so propagation stays local and the propagated
+  vectors stay sparse. The threshold used is recorded in the graph's meta.
 - `graph_summary` / `sparse_warning` describe a graph (nodes, edges, mean degree, isolated
   nodes) and say when it is too empty for propagation to matter.
 """
@@ -93,11 +102,12 @@ def similarity_edges(
     return src[order], dst[order], weight[order]
 
 
-CALIBRATED_THRESHOLDS: dict[str, float] = {"all-MiniLM-L6-v2": 0.65}
+CALIBRATED_THRESHOLDS: dict[str, float] = {"all-MiniLM-L6-v2": 0.5}
 """Edge threshold per embedding model (by `Embedder.name`), measured as the module says."""
 PAPER_THRESHOLD = 0.9  # arXiv 2504.13835, for its own label embeddings (configs/paper.toml)
-AUTO_QUANTILE = 0.7
-AUTO_RANGE = (0.5, 0.95)
+AUTO_QUANTILE = 0.2
+AUTO_RANGE = (0.3, 0.95)
+MAX_MEAN_DEGREE = 32.0  # a default threshold is raised above this (see `limit_degree`)
 AUTO_SAMPLE = 5000  # labels whose nearest neighbour is measured (all of them when fewer)
 
 
@@ -172,6 +182,31 @@ def sparse_warning(graph: LabelGraph, *, max_isolated_share: float = 0.9) -> str
     )
 
 
+def limit_degree(
+    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, nodes: int, max_mean_degree: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float | None]:
+    """Keep the strongest edges so that the mean degree is at most `max_mean_degree`.
+
+    Edges as `similarity_edges` gives them (both directions). Returns the kept edges and the
+    raised threshold (the least weight kept), or None when nothing had to go. Ties at the cut
+    are dropped together, so the result may fall a little under the limit.
+    """
+    undirected = len(src) // 2
+    allowed = int(max_mean_degree * nodes / 2)
+    if undirected <= allowed:
+        return src, dst, weight, None
+    upper = weight[src < dst]
+    if allowed <= 0:
+        cut = float("inf")
+    else:
+        cut = float(np.partition(upper, undirected - allowed)[undirected - allowed])
+        if (upper >= cut).sum() > allowed:  # ties at the cut: drop them all
+            cut = float(np.nextafter(np.float32(cut), np.float32(np.inf)))
+    keep = weight >= cut
+    kept_min = float(weight[keep].min()) if keep.any() else cut
+    return src[keep], dst[keep], weight[keep], kept_min
+
+
 def graph_from_embeddings(
     labels: list[str],
     counts: np.ndarray,
@@ -179,9 +214,21 @@ def graph_from_embeddings(
     threshold: float,
     meta: dict | None = None,
     on_rows: Callable[[int], None] | None = None,
+    max_mean_degree: float | None = None,
 ) -> LabelGraph:
+    """Edges at cosine >= `threshold`; with `max_mean_degree`, `limit_degree` raises it."""
     src, dst, w = similarity_edges(embeddings, threshold, on_rows=on_rows)
-    return LabelGraph(list(labels), np.asarray(counts, dtype=np.int64), src, dst, w, meta or {})
+    meta = dict(meta or {})
+    if max_mean_degree is not None:
+        src, dst, w, raised = limit_degree(src, dst, w, len(labels), max_mean_degree)
+        if raised is not None:
+            meta["edge_threshold_requested"] = meta.get("edge_threshold", threshold)
+            meta["edge_threshold"] = raised
+            meta["edge_threshold_rule"] = (
+                f"{meta.get('edge_threshold_rule', 'given')}, raised to keep the mean degree "
+                f"<= {max_mean_degree:g}"
+            )
+    return LabelGraph(list(labels), np.asarray(counts, dtype=np.int64), src, dst, w, meta)
 
 
 def build_graph(
@@ -193,11 +240,13 @@ def build_graph(
     min_count: int | None = None,
     meta: dict | None = None,
     on_rows: Callable[[int], None] | None = None,
+    max_mean_degree: float | None = None,
 ) -> LabelGraph:
     """Nodes from the pool's labels (see `select_nodes`), edges where cosine >= threshold.
 
     `edge_threshold` is a cosine, or "auto" (`auto_threshold` on the nodes' embeddings); the
-    value used is recorded in `meta["edge_threshold"]`.
+    value used is recorded in `meta["edge_threshold"]`. `max_mean_degree` (for a default
+    threshold; `MAX_MEAN_DEGREE`) raises it where the graph would be denser (`limit_degree`).
     """
     vocab, counts = labels.vocabulary()
     nodes, node_counts = select_nodes(vocab, counts, max_nodes=max_nodes, min_count=min_count)
@@ -216,7 +265,13 @@ def build_graph(
     }
     info.update(meta or {})
     return graph_from_embeddings(
-        nodes, node_counts, vectors, edge_threshold, meta=info, on_rows=on_rows
+        nodes,
+        node_counts,
+        vectors,
+        edge_threshold,
+        meta=info,
+        on_rows=on_rows,
+        max_mean_degree=max_mean_degree,
     )
 
 

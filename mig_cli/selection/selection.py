@@ -86,11 +86,13 @@ def default_graph(
     """The graph `mig sample` builds without --graph: every label a node, edges at cosine >=
     `edge_threshold` with `model` (default: the bundled MiniLM), embeddings cached on disk.
     `edge_threshold` None = the model's calibrated value (`graph.calibrated_threshold`), else
-    "auto"; `DEFAULT_EDGE_THRESHOLD` (0.9) is the paper's value for its own embeddings."""
+    "auto", raised where the graph would be denser than `graph.MAX_MEAN_DEGREE`; the paper's
+    0.9 (`graph.PAPER_THRESHOLD`) suits its own label embeddings."""
     from ..annotate.embedding import label_embedder
     from ..records.embedding_cache import EmbeddingCache
-    from .graph import build_graph, calibrated_threshold
+    from .graph import MAX_MEAN_DEGREE, build_graph, calibrated_threshold
 
+    limit = MAX_MEAN_DEGREE if edge_threshold is None else None
     if edge_threshold is None:
         found = calibrated_threshold(label_embedder(model).name)
         edge_threshold = "auto" if found is None else found
@@ -107,7 +109,13 @@ def default_graph(
             found.update(zip(missing, vectors))
         return np.stack([found[x] for x in texts]).astype(np.float32)
 
-    return build_graph(labels, embed, edge_threshold=edge_threshold, meta={"model": embedder.name})
+    return build_graph(
+        labels,
+        embed,
+        edge_threshold=edge_threshold,
+        meta={"model": embedder.name},
+        max_mean_degree=limit,
+    )
 
 
 @dataclass
@@ -192,7 +200,8 @@ def select(
     the largest, whose prefixes are the nested smaller subsets (`nested`); None with a budget
     = as many as the budget allows. `given` records (already chosen, e.g. a previous subset)
     start the state X; `exclude` (bool per row) masks rows that may not be chosen. Without
-    `graph`, MIG builds one from the pool's labels with the bundled model and threshold 0.9
+    `graph`, MIG builds one from the pool's labels with the bundled model and its calibrated
+    threshold
     (see `default_graph`; needs the `embed` extra).
 
     Selection controls (README "Selection controls"): `include` rows are picked first, in

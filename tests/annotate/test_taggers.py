@@ -597,3 +597,40 @@ def test_an_asy_figure_is_not_a_passage_to_read(taxonomy_space):
     )
     assert "reading comprehension" not in got_figure
     assert "reading comprehension" in got_passage
+
+
+def test_a_translation_tag_needs_a_translation_word(taxonomy_space):
+    s = taxonomy_space
+    capital = _want(s, "What is the capital of France?", {"english to french translation": 0.6})
+    speak = _want(s, "Do you know how to speak German?", {"english to german translation": 0.6})
+    ask = _want(s, "How do you say thank you in German?", {"english to german translation": 0.6})
+    port = _want(s, "Convert this Python code to Java: x = 1", {"code translation": 0.6})
+    got = TaxonomyTagger(s).tag_batch([capital, speak, ask, port])
+    assert not any("translation" in t for t in got[0] + got[1])
+    assert "english to german translation" in got[2]
+    assert "code translation" in got[3]
+
+
+def test_turns_add_maths_tags_from_the_answer_and_the_shape(taxonomy_space):
+    from mig_cli.records.chat import Turn
+
+    s = taxonomy_space
+    q = _want(s, "A club of 7 picks a committee of 3. Solve it.", {"arithmetic word problem": 0.6})
+    proof = r"Choose 3 of 7: $\binom{7}{3} = 35$."
+    _want(s, proof, {"algebra": 0.5})  # the notation's cue gives the subject
+    poem = _want(s, "Write a poem about rain.", {"poem": 0.6})
+    conv = [
+        [Turn("user", q), Turn("assistant", proof)],
+        [Turn("user", poem), Turn("assistant", r"$\binom{7}{3}$"), Turn("user", "More")],
+    ]
+    tagger = TaxonomyTagger(s)
+    plain = tagger.tag_batch([q, poem])
+    with_turns = tagger.tag_batch([q, poem], turns=conv)
+    assert "counting problem" not in plain[0] and "counting problem" in with_turns[0]
+    assert with_turns[0][: len(plain[0])] == plain[0]  # the request's tags stay first
+    assert "short answer" in with_turns[0]
+    # not a maths request: its answer is not read for maths tags
+    assert "counting problem" not in with_turns[1]
+    assert tagger.seen == 4  # the answers are not counted as texts tagged
+    with pytest.raises(ValueError, match="conversations"):
+        tagger.tag_batch([q], turns=conv)

@@ -287,6 +287,20 @@ def test_taxonomy_tagger_on_real_records(tmp_path):
     assert all(by_source.values())
     assert any("math" in t or "arithmetic" in t for t in by_source["gsm8k"])
     assert any("cod" in t or "programming" in t for t in by_source["gpteacher-codegen"])
+    # the turns are read too: a conversation's shape comes after the request's own tags
+    chat = {
+        "messages": [
+            {"role": "user", "content": "What is the capital of Italy?"},
+            {"role": "assistant", "content": "Rome."},
+            {"role": "user", "content": "And of Spain?"},
+            {"role": "assistant", "content": "Madrid."},
+        ]
+    }
+    result = run("tag", write(tmp_path / "c.jsonl", [chat]), "-o", tmp_path / "c.t.jsonl")
+    assert result.exit_code == 0, result.output
+    labels = read(tmp_path / "c.t.jsonl")[0]["labels"]
+    assert labels[-2:] == ["multi-turn conversation", "short answer"]
+    assert not any("translation" in t for t in labels)
 
 
 class KeywordEmbedder:
@@ -355,6 +369,7 @@ def test_vocab_tagger_and_text_modes(tmp_path, monkeypatch, mode, expected_text)
     labels = read(out)[0]["labels"]
     assert labels[0] == "python programming"
     assert ("sql query" in labels) == (mode != "first-user")
+    assert "multi-turn conversation" not in labels  # shape labels are the taxonomy tagger's
 
 
 def test_vocab_tagger_bad_vocab_file(tmp_path, monkeypatch):

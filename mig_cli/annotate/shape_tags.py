@@ -1,0 +1,105 @@
+"""Labels for the shape of a conversation: how many turns, what the request gives, what the
+answer is like.
+
+A topic tagger reads the request alone, so records that ask alike but are answered in
+different ways (a one-line fact against an essay, a span copied from a passage against a
+summary of it, one exchange against a long chat) get the same labels. `shape_tags` adds what
+the turns show, with fixed, language-neutral rules (lengths in `quality.approx_tokens`: one
+per CJK character, one per four other characters):
+
+- "multi-turn conversation": at least two user turns answered;
+- "summary of a passage" / "answer from a passage": the first user turn holds, after its first
+  paragraph, a prose passage of at least `PASSAGE_TOKENS` (little code punctuation); the
+  answer summarises it when it is at least `SUMMARY_SHARE` of the passage or
+  `SUMMARY_TOKENS` long, else it answers from it (closed-book QA, extraction);
+- "short answer" (at most `SHORT_TOKENS`) or "long-form answer" (at least `LONG_TOKENS`): the
+  first answer's length;
+- "list answer": the first answer has at least `LIST_ITEMS` list-item lines;
+- "markdown formatting": the first answer has a Markdown heading, bold text or a table.
+
+These are common labels (each on a sizeable share of a pool), so under MIG they add a little
+information for covering each shape once; they do not make a record rare. Pure: turns in,
+labels out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..records.chat import Turn
+from ..records.chat_text import turn_pairs
+from .quality import approx_tokens
+
+PASSAGE_TOKENS = 60
+SUMMARY_SHARE = 0.25
+SUMMARY_TOKENS = 120
+SHORT_TOKENS = 20
+LONG_TOKENS = 150
+LIST_ITEMS = 3
+CODE_PUNCTUATION = 0.03  # a passage with more of {}[]();=<>_#$\|` than this is code or maths
+SHAPE_TAGS = (
+    "multi-turn conversation",
+    "summary of a passage",
+    "answer from a passage",
+    "short answer",
+    "long-form answer",
+    "list answer",
+    "markdown formatting",
+)
+VERSION = 1  # recorded with tagged output: bump when a rule changes
+
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_LIST_ITEM = re.compile(
+    r"^[ \t]*(?:[-*+•]|\d{1,3}[.)]|[一二三四五六七八九十]{1,3}[、.．])[ \t]*\S", re.MULTILINE
+)
+_MARKDOWN = re.compile(
+    r"^#{1,6} \S|(?:^|\s)\*\*\S[^*\n]*\*\*|^\|.*\|[ \t]*\n\|[ \t]*:?-{3,}", re.MULTILINE
+)
+_CODE_CHARS = frozenset("{}[]();=<>_#$\\|`")
+
+
+def _is_prose(text: str) -> bool:
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        return False
+    return sum(1 for c in chars if c in _CODE_CHARS) / len(chars) < CODE_PUNCTUATION
+
+
+def passage_of(request: str) -> str:
+    """The prose after the request's first paragraph ("" when there is none or it is code)."""
+    parts = [p for p in _PARAGRAPH.split(request) if p.strip()]
+    if len(parts) < 2:
+        return ""
+    passage = "\n\n".join(parts[1:])
+    return passage if _is_prose(passage) else ""
+
+
+def shape_tags(turns: Sequence[Turn]) -> list[str]:
+    """The shape labels of a conversation (a subset of `SHAPE_TAGS`, in that order).
+
+    `turns` as `records.chat.conversation` gives them. A conversation without an answered
+    user turn gets [].
+    """
+    pairs = turn_pairs(turns)
+    if not pairs:
+        return []
+    request, answer = pairs[0]
+    tags: list[str] = []
+    if len(pairs) >= 2:
+        tags.append("multi-turn conversation")
+    answer_tokens = approx_tokens(answer)
+    passage = passage_of(request)
+    passage_tokens = approx_tokens(passage) if passage else 0
+    if passage_tokens >= PASSAGE_TOKENS:
+        summary = answer_tokens >= SUMMARY_SHARE * passage_tokens or answer_tokens >= SUMMARY_TOKENS
+        tags.append("summary of a passage" if summary else "answer from a passage")
+    if answer_tokens <= SHORT_TOKENS:
+        tags.append("short answer")
+    elif answer_tokens >= LONG_TOKENS:
+        tags.append("long-form answer")
+    if len(_LIST_ITEM.findall(answer)) >= LIST_ITEMS:
+        tags.append("list answer")
+    if _MARKDOWN.search(answer):
+        tags.append("markdown formatting")
+    return tags

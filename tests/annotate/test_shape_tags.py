@@ -1,0 +1,87 @@
+"""Conversation-shape labels: each rule on its own, on both sides of its threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from mig_cli.annotate import shape_tags as st
+from mig_cli.annotate.shape_tags import SHAPE_TAGS, passage_of, shape_tags
+from mig_cli.records.chat import Turn
+
+
+def chat(*texts: str) -> list[Turn]:
+    return [Turn("user" if i % 2 == 0 else "assistant", t) for i, t in enumerate(texts)]
+
+
+PASSAGE = " ".join(["The river rises in the hills and flows east to the sea."] * 8)  # ~110 tok
+
+
+def test_no_answered_turn_gets_nothing():
+    assert shape_tags([]) == []
+    assert shape_tags(chat("Hello?")) == []
+    assert shape_tags([Turn("system", "be nice"), Turn("assistant", "hi")]) == []
+
+
+def test_multi_turn_needs_two_answered_user_turns():
+    assert "multi-turn conversation" in shape_tags(chat("Hi", "Hello!", "How are you?", "Fine."))
+    assert "multi-turn conversation" not in shape_tags(chat("Hi", "Hello!", "How are you?"))
+
+
+def test_answer_length_is_language_neutral():
+    assert "short answer" in shape_tags(chat("Capital of France?", "Paris."))
+    long_en = "word " * 4 * st.LONG_TOKENS  # 4 characters a token outside CJK
+    assert "long-form answer" in shape_tags(chat("Explain.", long_en))
+    long_ja = "あ" * st.LONG_TOKENS  # one token per kana
+    assert "long-form answer" in shape_tags(chat("説明して", long_ja))
+    mid = "x" * 4 * (st.SHORT_TOKENS + 5)
+    assert not {"short answer", "long-form answer"} & set(shape_tags(chat("Tell me.", mid)))
+
+
+def test_passage_answer_or_summary():
+    request = f"Who is the river named after?\n\n{PASSAGE}"
+    assert "answer from a passage" in shape_tags(chat(request, "A king."))
+    summary = " ".join(["The river flows east from the hills."] * 6)  # > 25% of the passage
+    assert "summary of a passage" in shape_tags(chat(request, summary))
+
+
+def test_a_code_block_or_a_short_context_is_not_a_passage():
+    code = "\n".join(["def f(x):", "    return {'a': [x, (x + 1)]}  # (x)"] * 20)
+    assert passage_of(f"Fix this function.\n\n{code}") == ""
+    tags = shape_tags(chat(f"Fix this function.\n\n{code}", "Done."))
+    assert not {"answer from a passage", "summary of a passage"} & set(tags)
+    assert "answer from a passage" not in shape_tags(chat("Q?\n\nA short note.", "Yes."))
+
+
+def test_list_answer_counts_items():
+    three = "Options:\n- tea\n- coffee\n- water"
+    assert "list answer" in shape_tags(chat("Drinks?", three))
+    assert "list answer" in shape_tags(chat("Steps?", "1. open\n2) stir\n3. close"))
+    assert "list answer" not in shape_tags(chat("Drinks?", "- tea\n- coffee"))
+
+
+@pytest.mark.parametrize(
+    "answer,markdown",
+    [
+        ("## Setup\nRun it.", True),
+        ("Use **two** spaces.", True),
+        ("| a | b |\n|---|---|\n| 1 | 2 |", True),
+        ("Use two spaces. #hashtag and 2*3*4.", False),
+        ("def f(**kwargs): pass", False),
+        ("merge(**a, **b)", False),
+    ],
+)
+def test_markdown_formatting(answer, markdown):
+    assert ("markdown formatting" in shape_tags(chat("How?", answer))) == markdown
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        chat("Hi", "Hello!", "Q?", "A."),
+        chat(f"Q?\n\n{PASSAGE}", "x " * 400 + "\n- a\n- **b**\n- c"),
+    ],
+)
+def test_tags_come_in_the_documented_order_and_vocabulary(turns):
+    tags = shape_tags(turns)
+    assert tags and set(tags) <= set(SHAPE_TAGS)
+    assert tags == sorted(tags, key=SHAPE_TAGS.index)
