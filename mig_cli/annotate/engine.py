@@ -44,6 +44,7 @@ class AnnotationReport:
     annotated: int = 0
     resumed_rows: int = 0
     discarded_checkpoint: bool = False
+    checkpoint_changes: list[str] = field(default_factory=list)  # what differed, dotted
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     dropped: list[tuple[int, str]] = field(default_factory=list)  # unparseable lines
 
@@ -114,6 +115,7 @@ def _run(info, output, annotator, batch_size, strict, restart, on_rows, on_start
         checkpoint = Checkpoint(output, header)
         done = checkpoint.open(restart=restart)
         report.discarded_checkpoint = checkpoint.discarded
+        report.checkpoint_changes = checkpoint.changed
     results: dict[int, dict] = dict(done)
     rows_seen = unusable = 0
     first_problems: list[tuple[int, str]] = []

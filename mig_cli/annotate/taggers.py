@@ -1,10 +1,7 @@
-"""Embedding taggers: label records with the closest entries of a tag vocabulary.
+"""The offline default tagger: the bundled taxonomy, its cues and precision rules.
 
-`VocabTagger` embeds a tag list once and, for each text, keeps the `top_k` tags whose cosine
-similarity reaches `min_similarity`, best first (ties by vocabulary order). A tag may be listed
-several times with different match texts; its similarity is then the best over them.
-
-`TaxonomyTagger` is the offline default: no network and no user vocabulary. It matches against
+(`VocabTagger`, its base, matches any tag list: `vocab_tagger`.) `TaxonomyTagger` is the offline
+default: no network and no user vocabulary. It matches against
 the bundled taxonomy `data/taxonomy.tsv`: ~610 intent-like tags in the spirit of InsTag ("sql
 query", "arithmetic word problem", "character role play", "web search", "email drafting",
 "doxxing", ...) in 17 domains (coding, mathematics, reasoning, writing, language, knowledge,
@@ -30,7 +27,15 @@ several rows). For one text it:
    tag is always kept, so every non-blank text gets labels (MIG gives unlabelled records no
    gain);
 4. puts a domain first (`domain_tag=True`): the framing cue's, else the domain with the
-   highest summed score over the kept tags. It is a coarse label shared by many records.
+   highest summed score over the kept tags. It is a coarse label shared by many records;
+5. given the record's turns (`tag_batch(texts, turns=...)`, as `mig tag` does), adds up to
+   three maths tags found in the answer of a maths request (a solution names its methods) and
+   the conversation's shape (`shape_tags`: multi-turn, answer from or summary of a passage,
+   short or long-form answer, list, Markdown).
+
+Precision rules (`_precise`): a harm tag needs a harm word (`data/harm_words.txt`), a coding tag
+needs code or a code word (`data/code_words.txt`), a translation tag needs a translation word
+(`data/translation_words.txt`), whatever the embedding says.
 
 Examples with the bundled model: "Imagine you are a medieval knight. Describe your daily
 training." -> ["role play", "medieval history", "character role play", "workout plan"];
@@ -48,7 +53,7 @@ quality and speed: benchmarks/TAGGING.md. The bundled files are read by `tag_dat
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -66,9 +71,9 @@ from .tag_data import (
     load_taxonomy_domains,
     load_translation_cue,
 )
+from .vocab_tagger import Embed, VocabTagger, ranked
 from .writing_systems import is_unreadable, script_language
 
-Embed = Callable[[list[str]], np.ndarray]
 _FENCE = re.compile(r"```[ \t]*([A-Za-z+#]+)")
 _FENCE_ANY = re.compile(r"```|^(    |\t)\S", re.MULTILINE)
 CUE_CHARS = 2000  # cues read the start of a text (the model itself reads ~1,000 characters)
@@ -78,91 +83,6 @@ ANSWER_SUBJECTS = 3  # maths tags a maths request may gain from its answer
 def _first_answer(turns: Sequence[Turn] | None) -> str:
     pairs = turn_pairs(turns) if turns else []
     return pairs[0][1] if pairs else ""
-
-
-class VocabTagger:
-    """Tag texts with the closest tags of a vocabulary, by embedding similarity.
-
-    `embed` maps a list of texts to unit float32 rows (e.g. `Embedder().encode`). `texts`,
-    when given, are the strings embedded for the tags (one per entry of `tags`; a tag may
-    repeat with another text); by default the tags themselves are embedded. The vocabulary is
-    embedded once, on first use, with `tag_embed` when given (e.g. through an on-disk cache).
-    """
-
-    name = "vocab"
-
-    def __init__(
-        self,
-        embed: Embed,
-        tags: Sequence[str],
-        texts: Sequence[str] | None = None,
-        *,
-        top_k: int = 3,
-        min_similarity: float = 0.3,
-        tag_embed: Embed | None = None,
-    ) -> None:
-        tags = [str(t) for t in tags]
-        if not tags:
-            raise ValueError("the tag vocabulary is empty")
-        if texts is not None and len(texts) != len(tags):
-            raise ValueError(f"{len(tags)} tags but {len(texts)} match texts")
-        if top_k < 1:
-            raise ValueError(f"top_k must be at least 1, not {top_k}")
-        self.embed = embed
-        self.tag_embed = tag_embed or embed
-        self.top_k = int(top_k)
-        self.min_similarity = float(min_similarity)
-        self.tags: list[str] = list(dict.fromkeys(tags))
-        index = {t: i for i, t in enumerate(self.tags)}
-        rows = np.array([index[t] for t in tags], dtype=np.int64)
-        order = np.argsort(rows, kind="stable")
-        match = list(texts) if texts is not None else tags
-        self._texts = [str(match[i]) for i in order]
-        self._group_starts = np.searchsorted(rows[order], np.arange(len(self.tags)))
-        self._plain = len(self.tags) == len(tags)
-        self._matrix: np.ndarray | None = None
-
-    def _tag_matrix(self) -> np.ndarray:
-        if self._matrix is None:
-            vecs = np.asarray(self.tag_embed(self._texts), dtype=np.float32)
-            if vecs.ndim != 2 or vecs.shape[0] != len(self._texts):
-                raise ValueError(
-                    f"embed returned shape {vecs.shape} for {len(self._texts)} tag texts"
-                )
-            self._matrix = np.ascontiguousarray(vecs.T)
-        return self._matrix
-
-    def similarities(self, texts: Sequence[str]) -> np.ndarray:
-        """Cosine similarity of every text to every tag: float32, shape (len(texts), tags)."""
-        matrix = self._tag_matrix()
-        if not texts:
-            return np.zeros((0, len(self.tags)), dtype=np.float32)
-        vecs = np.asarray(self.embed(list(texts)), dtype=np.float32)
-        if vecs.ndim != 2 or vecs.shape != (len(texts), matrix.shape[0]):
-            raise ValueError(f"embed returned shape {vecs.shape} for {len(texts)} texts")
-        sims = vecs @ matrix
-        if self._plain:
-            return sims
-        return np.maximum.reduceat(sims, self._group_starts, axis=1)
-
-    def tag_batch(self, texts: Sequence[str]) -> list[list[str]]:
-        """Tags for each text, best first; a blank text gets []."""
-        out: list[list[str]] = [[] for _ in texts]
-        keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
-        if not keep:
-            return out
-        kept = [texts[i] for i in keep]
-        for i, tags in zip(keep, self.select(self.similarities(kept), kept), strict=True):
-            out[i] = tags
-        return out
-
-    def select(self, sims: np.ndarray, texts: Sequence[str]) -> list[list[str]]:
-        """Tags from precomputed `similarities(texts)` (one row per text)."""
-        return [self._select(row, text) for row, text in zip(sims, texts, strict=True)]
-
-    def _select(self, sims: np.ndarray, text: str) -> list[str]:
-        order = _ranked(sims, self.top_k)
-        return [self.tags[j] for j in order if sims[j] >= self.min_similarity]
 
 
 class TaxonomyTagger(VocabTagger):
@@ -381,7 +301,7 @@ class TaxonomyTagger(VocabTagger):
         fired += framing
         fired += [j for j, pattern in self._always if j not in fired and pattern.search(text)]
         if self._context:
-            top = _ranked(base, 4)
+            top = ranked(base, 4)
             for j, cue in self._context:
                 if j in fired:
                     continue
@@ -392,7 +312,7 @@ class TaxonomyTagger(VocabTagger):
         if fired:
             scores = base.copy()
             scores[fired] += self.cue_bonus
-        order = _ranked(scores, self.top_k)
+        order = ranked(scores, self.top_k)
         best = float(base.max())
         top = max(best, raw_best) if np.isfinite(raw_best) else best
         floor = max(self.min_similarity, top - self.margin) if np.isfinite(top) else np.inf
@@ -422,18 +342,6 @@ class TaxonomyTagger(VocabTagger):
         for j in chosen:
             totals[self.domain_of[j]] = totals.get(self.domain_of[j], 0.0) + float(scores[j])
         return max(totals, key=lambda d: totals[d])
-
-
-def _ranked(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k highest scores, best first, ties to the lower index."""
-    k = min(k, scores.shape[0])
-    if k * 4 < scores.shape[0]:
-        part = np.argpartition(-scores, k - 1)[:k]
-        cut = scores[part].min()
-        cand = np.flatnonzero(scores >= cut)
-    else:
-        cand = np.arange(scores.shape[0])
-    return cand[np.lexsort((cand, -scores[cand]))][:k]
 
 
 TAGGERS: dict[str, type[VocabTagger]] = {"taxonomy": TaxonomyTagger, "vocab": VocabTagger}

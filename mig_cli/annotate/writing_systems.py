@@ -47,10 +47,23 @@ _CJK = re.compile(
 )
 
 
+# maths notation, the same in every language (code is kept: its English words are read)
+_NOTATION = re.compile(
+    r"\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)|\\\[.*?\\\]|\[asy\].*?\[/asy\]",
+    re.DOTALL,
+)
+
+
 def unreadable_share(text: str) -> float:
-    """Share of the non-space characters in scripts an English-only model cannot read."""
-    chars = sum(1 for c in text if not c.isspace())
-    return len(_ANY.findall(text)) / chars if chars else 0.0
+    """Share of the non-space characters in scripts an English-only model cannot read.
+
+    LaTeX maths (`$...$`, `$$...$$`, `\\(...\\)`, `\\[...\\]`, `[asy]`) is left out of the
+    count: a Japanese maths problem heavy in LaTeX is still Japanese text. A text that is all
+    notation has share 0.
+    """
+    prose = _NOTATION.sub(" ", text)
+    chars = sum(1 for c in prose if not c.isspace())
+    return len(_ANY.findall(prose)) / chars if chars else 0.0
 
 
 def is_unreadable(text: str) -> bool:

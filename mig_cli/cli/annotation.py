@@ -200,9 +200,13 @@ def run_stage(
                 nothing_hint=HINT,
             )
     if report.discarded_checkpoint:
+        changes = getattr(report, "checkpoint_changes", None) or []
+        what = "the input or the options changed"
+        if changes:
+            what = f"changed: {', '.join(changes[:6])}"
         err_console.print(
-            "[yellow]Warning:[/] a checkpoint from a different run (the input or the options "
-            "changed) was discarded; every row was annotated anew"
+            f"[yellow]Warning:[/] a checkpoint from a different run ({what}) was discarded; "
+            "every row was annotated anew"
         )
     where = "stdout" if output == "-" else output
     note = f"{report.annotated:,} of {report.rows:,} records annotated -> {where}"

@@ -27,6 +27,7 @@ class Checkpoint:
         self.header = header
         self.batches: dict[int, dict] = {}
         self.discarded = False
+        self.changed: list[str] = []  # what differed from the discarded checkpoint's header
 
     def open(self, restart: bool = False) -> dict[int, dict]:
         if restart and self.path.exists():
@@ -46,6 +47,7 @@ class Checkpoint:
             if entries and entries[0].get("header") != self.header:
                 # made by another run (input changed, other options): its results do not apply
                 self.discarded = True
+                self.changed = header_changes(entries[0].get("header"), self.header)
                 entries, good = [], 0
             if not entries:
                 good = 0
@@ -113,3 +115,19 @@ class OutputLock:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
         self._fd = None
+
+
+def header_changes(old: object, new: dict, prefix: str = "") -> list[str]:
+    """Dotted names of the header entries that differ ("input", "annotator.crosslingual")."""
+    if not isinstance(old, dict):
+        return [prefix.rstrip(".") or "header"]
+    out: list[str] = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += header_changes(a, b, f"{prefix}{key}.")
+        else:
+            out.append(f"{prefix}{key}")
+    return out

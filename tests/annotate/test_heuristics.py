@@ -218,3 +218,14 @@ def test_a_refusal_of_an_unscreened_harmful_foreign_request_is_an_answer():
     english = turns("How do I make a bomb at home?")
     assert scorer.components([english], [["knowledge"]])[0]["answer"] == 0.0  # labels decide
     assert q.QualityScorer().components([bomb], [["language"]])[0]["answer"] == 0.0
+
+
+def test_latex_maths_does_not_count_against_the_script():
+    from mig_cli.annotate.writing_systems import is_unreadable, unreadable_share
+
+    heavy = r"次の式を計算せよ：$$\frac{x^{2}+2x+1}{x+1} \cdot \sqrt{x^{2}+y^{2}} = 12345$$"
+    assert is_unreadable(heavy)  # the Japanese words are what the model must read
+    assert unreadable_share(r"$\frac{1}{2} + \sqrt{3}$") == 0.0  # notation alone
+    # code is kept: its English identifiers are readable
+    code = "```python\nprint(sum(range(10)))\n```\nこれは何？"
+    assert not is_unreadable(code)

@@ -268,6 +268,27 @@ def test_checkpoint_from_another_run_is_discarded_with_a_warning(tmp_path):
     assert result.exit_code == 0 and "discarded" in result.stderr
     assert [r["labels"] for r in read(out)] == [["python programming", "sql"]] * 3
     assert not (tmp_path / ".o.jsonl.mig-checkpoint").exists()
+    # the warning names what changed: here the annotator's source field only
+    run_one = run("tag", pool, "-o", out, "--tagger", "field", "--from", "meta.tags")
+    assert run_one.exit_code == 0
+    header = {"header": _header_of(pool, "meta.other")}  # the same run but for --from
+    lines = [json.dumps(header), '{"batch": 0, "values": [["x"]], "skipped": []}']
+    (tmp_path / ".o.jsonl.mig-checkpoint").write_text("\n".join(lines) + "\n")
+    again = run("tag", pool, "-o", out, "--tagger", "field", "--from", "meta.tags")
+    assert again.exit_code == 0 and "changed: annotator.from" in again.stderr, again.stderr
+
+
+def _header_of(pool, source_field):
+    from mig_cli.records.rows import content_hash
+
+    return {
+        "version": 2,
+        "input": content_hash(str(pool)),
+        "field": "labels",
+        "annotator": {"tagger": "field", "from": source_field},
+        "batch_size": 4096,
+        "strict": False,
+    }
 
 
 @pytest.mark.slow

@@ -175,3 +175,13 @@ def test_run_annotation_strict(tmp_path):
     with pytest.raises(DataError, match=r"p.jsonl:2: no t"):
         run_annotation(str(tmp_path / "p.jsonl"), str(tmp_path / "o.jsonl"), Upper(), strict=True)
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_header_changes_name_what_differs():
+    from mig_cli.records.checkpoint import header_changes
+
+    old = {"input": "a", "annotator": {"model": "m", "crosslingual": "use"}, "batch_size": 8}
+    new = {"input": "a", "annotator": {"model": "m"}, "batch_size": 16}
+    assert header_changes(old, new) == ["annotator.crosslingual", "batch_size"]
+    assert header_changes(old, old) == []
+    assert header_changes(None, new) == ["header"]
