@@ -287,12 +287,15 @@ def _run(
         "columns": columns,
     }
     errors: list[dict] = []
+    counters: dict[str, int] = {}  # the tagger's counters over the shards run now
 
     def on_summary(summary: dict) -> None:
         if "error" in summary:
             errors.append(summary)
             return
         summaries[summary["shard"]] = summary
+        for key, value in summary.get("counters", {}).items():
+            counters[key] = counters.get(key, 0) + int(value)
         if on_rows:
             on_rows(summary["rows"])
 
@@ -308,6 +311,10 @@ def _run(
         report.skipped += [tuple(x) for x in summary["skipped"]]
         report.dropped += [tuple(x) for x in summary["dropped"]]
     annotator.unusable = getattr(annotator, "unusable", 0) + sum(s["unusable"] for s in ordered)
+    tagger = getattr(annotator, "tagger", None)
+    for key, value in counters.items():  # e.g. TaxonomyTagger.unreadable, for the CLI's warning
+        if hasattr(tagger, key):
+            setattr(tagger, key, getattr(tagger, key) + value)
     if report.rows and not report.annotated:  # as the local engine: never a silent empty output
         shutil.rmtree(state, ignore_errors=True)
         shown = "; ".join(f"line {line}: {why}" for line, why in report.problems[:3])

@@ -29,13 +29,21 @@ from ..records.writers import record_line, records_table
 from .engine import annotate_batch
 
 
+TAGGER_COUNTERS = ("seen", "unreadable", "bridged")  # TaxonomyTagger's, summed by the driver
+
+
 def annotate_shard(shard: dict, annotator: Any, job: dict) -> dict:
-    """Annotate one shard, write its part and summary into `job['state']`; the summary."""
+    """Annotate one shard, write its part and summary into `job['state']`; the summary.
+
+    The summary carries how far the tagger's `TAGGER_COUNTERS` moved in this shard (`counters`),
+    so that the driver can warn about unreadable scripts as the local engine does."""
     state = Path(job["state"])
     name = f"part-{shard['shard']:05d}"
     summary: dict[str, Any] = {"shard": shard["shard"], "rows": 0, "annotated": 0}
     summary.update(skipped=[], dropped=[], unusable=0)
     before = getattr(annotator, "unusable", 0)
+    tagger = getattr(annotator, "tagger", None)
+    counted = {k: getattr(tagger, k, 0) for k in TAGGER_COUNTERS}
     records: list[dict] = []
     batch: list[RawRow] = []
     rows = iter_shard(shard)
@@ -62,6 +70,7 @@ def annotate_shard(shard: dict, annotator: Any, job: dict) -> dict:
             else:
                 summary["annotated"] += 1
     summary["unusable"] = getattr(annotator, "unusable", 0) - before
+    summary["counters"] = {k: getattr(tagger, k, 0) - v for k, v in counted.items()}
     if job["columns"]:  # a folder of shards, or one Parquet file at the end
         table = records_table(records, job["output"]) if records else pa.table({})
     else:  # one JSON file at the end: each record's exact JSON line

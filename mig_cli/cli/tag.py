@@ -139,8 +139,8 @@ def tag_cmd(
 
 def warn_unreadable(tagger_impl) -> None:
     """Warn how many records of this run the English-only model could not read (and how many
-    got topic tags through the multilingual encoder). Nothing for other taggers or under Ray,
-    whose taggers live in the actors."""
+    got topic tags through the multilingual encoder). Nothing for other taggers; under Ray the
+    actors' counts come back in the shard summaries (`ray_workers.TAGGER_COUNTERS`)."""
     unreadable = getattr(tagger_impl, "unreadable", 0)
     seen = getattr(tagger_impl, "seen", 0)
     if unreadable and seen:

@@ -199,7 +199,11 @@ def test_cli_score_on_ray_writes_a_folder_of_shards_every_command_reads(tmp_path
 
 @pytest.mark.slow
 def test_cli_tag_with_the_real_model_on_ray_equals_local(tmp_path):
-    lines = (ROOT / "data" / "sample-pool.jsonl").read_text().splitlines()[:50]
+    lines = (ROOT / "data" / "sample-pool.jsonl").read_text().splitlines()[:47]
+    for n, q in enumerate(("富士山の高さは？", "猫の飼い方を教えて", "東京でおすすめの公園は？")):
+        chat = [{"role": "user", "content": q}, {"role": "assistant", "content": "はい。"}]
+        record = {"id": f"ja{n}", "source": "ja", "messages": chat}
+        lines.append(json.dumps(record, ensure_ascii=False))
     pool = tmp_path / "pool.jsonl"
     pool.write_text("\n".join(lines) + "\n")
     # different batch sizes: a record's labels must not depend on its batch (FINDINGS #6)
@@ -213,6 +217,9 @@ def test_cli_tag_with_the_real_model_on_ray_equals_local(tmp_path):
     assert [r["labels"] for r in got] == [r["labels"] for r in want]
     assert got == want
     assert all(r["labels"] for r in got)
+    # the script warning counts the actors' records as the local run counts its own
+    warning = "3 of the 50 records tagged in this run"
+    assert warning in " ".join(local.stderr.split()) and warning in " ".join(out.stderr.split())
 
 
 def test_usage_errors_exit_2(tmp_path, monkeypatch):
