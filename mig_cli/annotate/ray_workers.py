@@ -28,7 +28,6 @@ from ..records.shards import iter_shard
 from ..records.writers import record_line, records_table
 from .engine import annotate_batch
 
-
 TAGGER_COUNTERS = ("seen", "unreadable", "bridged")  # TaxonomyTagger's, summed by the driver
 
 
