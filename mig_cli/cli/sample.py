@@ -341,8 +341,9 @@ def sample_cmd(
     note = f"Selected {len(selection.rows):,} of {len(data):,} records ({method.value})"
     if dedup != Dedup.none:
         note += f", {counts['duplicates_skipped']:,} duplicates skipped ({dedup.value}"
-        if duplicates is not None:
-            note += f"; lazily: {duplicates.rows_read:,} records read"
+        if duplicates is not None and duplicates.rows_read < len(data):
+            # only the copies the greedy met are counted: say how much of the pool was read
+            note += f"; among the {duplicates.rows_read:,} records read"
         note += ")"
     if costs is not None:
         note += f", {selection.cost:,.0f} {cost} of {budget_tokens:,}"
