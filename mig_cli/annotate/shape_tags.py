@@ -75,6 +75,16 @@ def passage_of(request: str) -> str:
     return passage if _is_prose(passage) else ""
 
 
+def instruction_of(request: str) -> str:
+    """The request without its passages: the paragraphs that are not prose of at least
+    `PASSAGE_TOKENS` tokens (the whole request when every paragraph is one, or there is one)."""
+    parts = [p for p in _PARAGRAPH.split(request) if p.strip()]
+    if len(parts) < 2:
+        return request
+    kept = [p for p in parts if approx_tokens(p) < PASSAGE_TOKENS or not _is_prose(p)]
+    return "\n\n".join(kept) if kept else request
+
+
 def shape_tags(turns: Sequence[Turn]) -> list[str]:
     """The shape labels of a conversation (a subset of `SHAPE_TAGS`, in that order).
 

@@ -60,7 +60,7 @@ import numpy as np
 from ..records.chat import Turn
 from ..records.chat_text import turn_pairs
 from .crosslingual import BRIDGED, CrosslingualTopics, pick_topics
-from .shape_tags import shape_tags
+from .shape_tags import instruction_of, shape_tags
 from .tag_data import (
     FENCE_LANGUAGES,
     load_code_cue,
@@ -211,10 +211,16 @@ class TaxonomyTagger(VocabTagger):
         return out
 
     def _task_tags(self, text: str) -> list[int]:
-        """Indices of the first two task tags whose cue matches (`data/tasks.tsv`)."""
+        """Indices of the first two task tags whose cue matches (`data/tasks.tsv`).
+
+        The cues read the instruction, not a passage it comes with (`shape_tags.instruction_of`:
+        a "translated" or "summary" inside a quoted article is not the task); only `reading
+        comprehension`, whose cue is the passage itself, reads the whole text."""
+        instruction = instruction_of(text)
         found: list[int] = []
         for j, pattern in self._tasks:
-            if j not in found and pattern.search(text):
+            target = text if self.tags[j] == "reading comprehension" else instruction
+            if j not in found and pattern.search(target):
                 found.append(j)
                 if len(found) == 2:
                     break

@@ -85,3 +85,14 @@ def test_tags_come_in_the_documented_order_and_vocabulary(turns):
     tags = shape_tags(turns)
     assert tags and set(tags) <= set(SHAPE_TAGS)
     assert tags == sorted(tags, key=SHAPE_TAGS.index)
+
+
+def test_instruction_leaves_the_passages_out():
+    from mig_cli.annotate.shape_tags import instruction_of
+
+    assert instruction_of(f"Who built it?\n\n{PASSAGE}") == "Who built it?"
+    assert instruction_of(f"{PASSAGE}\n\nSummarize this article.") == "Summarize this article."
+    assert instruction_of(PASSAGE) == PASSAGE  # one paragraph: it is the instruction
+    assert instruction_of(f"{PASSAGE}\n\n{PASSAGE}") == f"{PASSAGE}\n\n{PASSAGE}"
+    code = "\n".join(["def f(x):", "    return {'a': [x, (x + 1)]}  # (x)"] * 20)
+    assert instruction_of(f"Fix it.\n\n{code}") == f"Fix it.\n\n{code}"  # code is kept

@@ -634,3 +634,13 @@ def test_turns_add_maths_tags_from_the_answer_and_the_shape(taxonomy_space):
     assert tagger.seen == 4  # the answers are not counted as texts tagged
     with pytest.raises(ValueError, match="conversations"):
         tagger.tag_batch([q], turns=conv)
+
+
+def test_task_cues_read_the_instruction_not_the_passage(taxonomy_space):
+    passage = " ".join(["Critics wrote a summary of the translation of the poem."] * 8)
+    ask = _want(taxonomy_space, f"Who wrote the poem?\n\n{passage}", {"poem": 0.5})
+    tail = _want(taxonomy_space, f"{passage}\n\nSummarize the passage.", {"poem": 0.5})
+    got_ask, got_tail = TaxonomyTagger(taxonomy_space).tag_batch([ask, tail])
+    assert "translation" not in got_ask and "summarization" not in got_ask
+    assert "reading comprehension" in got_ask  # its cue is the passage itself
+    assert "summarization" in got_tail and "translation" not in got_tail
