@@ -78,6 +78,9 @@ def describe_graph(graph: LabelGraph) -> str:
     info = graph_summary(graph)
     threshold = graph.meta.get("edge_threshold")
     at = f", threshold {threshold:.3g}" if isinstance(threshold, (int, float)) else ""
+    asked = graph.meta.get("edge_threshold_requested")
+    if at and isinstance(asked, (int, float)):
+        at += f", raised from {asked:.3g} to keep the mean degree <= {MAX_MEAN_DEGREE:g}"
     return (
         f"{info['nodes']:,} nodes, {info['edges']:,} edges (mean degree "
         f"{info['mean_degree']:.2f}, {info['isolated']:,} isolated{at})"

@@ -680,3 +680,42 @@ def test_raw_pool_annotation_warns_about_scripts_the_model_cannot_read(tmp_path)
     result = run("sample", pool, "-k", "2", "-o", tmp_path / "s.jsonl")
     assert result.exit_code == 0, result.output
     assert "2 of the 3 records tagged in this run" in " ".join(result.stderr.split())
+
+
+def test_build_graph_raises_a_default_threshold_on_a_dense_vocabulary(tmp_path, monkeypatch):
+    """A large open vocabulary of near-synonyms: the default threshold is raised and says so;
+    a threshold the user gives is kept."""
+    import numpy as np
+
+    class DenseEmbedder:
+        name, key = "dense", "dense-model"
+
+        def __init__(self, model=None):
+            pass
+
+        def encode(self, labels, on_batch=None):
+            rng = np.random.default_rng(0)
+            base = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+            vecs = base + 0.3 * rng.standard_normal((len(labels), 3)).astype(np.float32)
+            return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+    monkeypatch.setattr("mig_cli.cli.build_graph.label_embedder", DenseEmbedder)
+    rows = [
+        {"id": f"r{i}", "labels": [f"topic {i}", f"topic {i + 1}"], "score": 1.0}
+        for i in range(200)
+    ]
+    pool = tmp_path / "p.jsonl"
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cache = tmp_path / "cache"
+    result = run("build-graph", pool, "-o", tmp_path / "g", "--cache-dir", cache)
+    assert result.exit_code == 0, result.output
+    g = read_graph(str(tmp_path / "g"))
+    assert 2 * g.num_edges / g.num_nodes <= 32
+    assert g.meta["edge_threshold"] > g.meta["edge_threshold_requested"]
+    assert "raised from" in " ".join(result.output.split())
+    given = run(
+        "build-graph", pool, "-o", tmp_path / "g2", "--cache-dir", cache, "--edge-threshold", "0.3"
+    )
+    assert given.exit_code == 0, given.output
+    g2 = read_graph(str(tmp_path / "g2"))
+    assert g2.meta["edge_threshold"] == 0.3 and 2 * g2.num_edges / g2.num_nodes > 32
