@@ -15,7 +15,10 @@ per CJK character, one per four other characters):
 - "short answer" (at most `SHORT_TOKENS`) or "long-form answer" (at least `LONG_TOKENS`): the
   first answer's length;
 - "list answer": the first answer has at least `LIST_ITEMS` list-item lines;
-- "markdown formatting": the first answer has a Markdown heading, bold text or a table.
+- "markdown formatting": the first answer has a Markdown heading (with a word in it), bold text
+  or a table.
+Code (fenced or inline) is left out of the last two and is never a passage; a blank answer gets
+no answer label.
 
 These are common labels (each on a sizeable share of a pool), so under MIG they add a little
 information for covering each shape once; they do not make a record rare. Pure: turns in,
@@ -47,15 +50,21 @@ SHAPE_TAGS = (
     "list answer",
     "markdown formatting",
 )
-VERSION = 1  # recorded with tagged output: bump when a rule changes
+VERSION = 2  # recorded with tagged output: bump when a rule changes
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
+# list items: a bullet and a space, "1." / "1)" and a space, "１．", "一、", or "・"
 _LIST_ITEM = re.compile(
-    r"^[ \t]*(?:[-*+•]|\d{1,3}[.)]|[一二三四五六七八九十]{1,3}[、.．])[ \t]*\S", re.MULTILINE
+    r"^[ \t]*(?:[-*+•][ \t]+|[0-9]{1,3}[.)][ \t]+|[０-９]{1,3}[．）][ \t]*"
+    r"|[一二三四五六七八九十]{1,3}[、.．]|・)\S",
+    re.MULTILINE,
 )
+# a heading with a word in it (not GSM8K's "#### 72"), bold text, or a table's header rule
 _MARKDOWN = re.compile(
-    r"^#{1,6} \S|(?:^|\s)\*\*\S[^*\n]*\*\*|^\|.*\|[ \t]*\n\|[ \t]*:?-{3,}", re.MULTILINE
+    r"^#{1,6}[ \t]+[^\n]*?[^\W\d_]|(?:^|\s)\*\*\S[^*\n]*\*\*|^\|.*\|[ \t]*\n\|[ \t]*:?-{3,}",
+    re.MULTILINE,
 )
+_CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`", re.DOTALL)  # fenced or inline code
 _CODE_CHARS = frozenset("{}[]();=<>_#$\\|`")
 
 
@@ -66,9 +75,15 @@ def _is_prose(text: str) -> bool:
     return sum(1 for c in chars if c in _CODE_CHARS) / len(chars) < CODE_PUNCTUATION
 
 
+def without_code(text: str) -> str:
+    """`text` with fenced and inline code blanked out (a `# comment` is not a heading)."""
+    return _CODE.sub(" ", text)
+
+
 def passage_of(request: str) -> str:
-    """The prose after the request's first paragraph ("" when there is none or it is code)."""
-    parts = [p for p in _PARAGRAPH.split(request) if p.strip()]
+    """The prose after the request's first paragraph ("" when there is none, or it is code:
+    a fenced block is never a passage, whatever prose its comments hold)."""
+    parts = [p for p in _PARAGRAPH.split(without_code(request)) if p.strip()]
     if len(parts) < 2:
         return ""
     passage = "\n\n".join(parts[1:])
@@ -85,11 +100,13 @@ def instruction_of(request: str) -> str:
     return "\n\n".join(kept) if kept else request
 
 
-def shape_tags(turns: Sequence[Turn]) -> list[str]:
+def shape_tags(turns: Sequence[Turn], *, asks_summary: bool = False) -> list[str]:
     """The shape labels of a conversation (a subset of `SHAPE_TAGS`, in that order).
 
     `turns` as `records.chat.conversation` gives them. A conversation without an answered
-    user turn gets [].
+    user turn gets []; a blank first answer gets no answer label. `asks_summary` (the request
+    asks for a summary, e.g. the tagger gave it `summarization`) makes any answer from a
+    passage a summary of it, however short.
     """
     pairs = turn_pairs(turns)
     if not pairs:
@@ -98,18 +115,25 @@ def shape_tags(turns: Sequence[Turn]) -> list[str]:
     tags: list[str] = []
     if len(pairs) >= 2:
         tags.append("multi-turn conversation")
+    if not answer.strip():
+        return tags
     answer_tokens = approx_tokens(answer)
     passage = passage_of(request)
     passage_tokens = approx_tokens(passage) if passage else 0
     if passage_tokens >= PASSAGE_TOKENS:
-        summary = answer_tokens >= SUMMARY_SHARE * passage_tokens or answer_tokens >= SUMMARY_TOKENS
+        summary = (
+            asks_summary
+            or answer_tokens >= SUMMARY_SHARE * passage_tokens
+            or answer_tokens >= SUMMARY_TOKENS
+        )
         tags.append("summary of a passage" if summary else "answer from a passage")
     if answer_tokens <= SHORT_TOKENS:
         tags.append("short answer")
     elif answer_tokens >= LONG_TOKENS:
         tags.append("long-form answer")
-    if len(_LIST_ITEM.findall(answer)) >= LIST_ITEMS:
+    prose = without_code(answer)  # code lines are neither list items nor headings
+    if len(_LIST_ITEM.findall(prose)) >= LIST_ITEMS:
         tags.append("list answer")
-    if _MARKDOWN.search(answer):
+    if _MARKDOWN.search(prose):
         tags.append("markdown formatting")
     return tags

@@ -60,6 +60,7 @@ import numpy as np
 from ..records.chat import Turn
 from ..records.chat_text import turn_pairs
 from .crosslingual import BRIDGED, CrosslingualTopics, pick_topics
+from .quality import approx_tokens
 from .shape_tags import instruction_of, shape_tags
 from .tag_data import (
     FENCE_LANGUAGES,
@@ -78,6 +79,8 @@ _FENCE = re.compile(r"```[ \t]*([A-Za-z+#]+)")
 _FENCE_ANY = re.compile(r"```|^(    |\t)\S", re.MULTILINE)
 CUE_CHARS = 2000  # cues read the start of a text (the model itself reads ~1,000 characters)
 ANSWER_SUBJECTS = 3  # maths tags a maths request may gain from its answer
+ANSWER_MIN_TOKENS = 20  # a shorter answer ("4") names no method
+NOT_SUBJECTS = frozenset({"latex math notation"})  # how an answer is written, not its method
 
 
 def _first_answer(turns: Sequence[Turn] | None) -> str:
@@ -175,16 +178,23 @@ class TaxonomyTagger(VocabTagger):
         self._add_answer_subjects(out, answers)
         for i, conv in enumerate(turns):
             if out[i] and conv:
-                out[i] = list(dict.fromkeys(out[i] + shape_tags(conv)))
+                shape = shape_tags(conv, asks_summary="summarization" in out[i])
+                out[i] = list(dict.fromkeys(out[i] + shape))
         return out
 
     def _add_answer_subjects(self, out: list[list[str]], answers: list[str]) -> None:
-        rows = [i for i, tags in enumerate(out) if answers[i].strip() and self._maths & set(tags)]
+        rows = [
+            i
+            for i, tags in enumerate(out)
+            if approx_tokens(answers[i]) >= ANSWER_MIN_TOKENS and self._maths & set(tags)
+        ]
         if not rows:
             return
         found = self._tag([answers[i][:CUE_CHARS] for i in rows], count=False)
         for i, tags in zip(rows, found, strict=True):
-            extra = [t for t in tags if t in self._maths and t not in out[i]]
+            extra = [
+                t for t in tags if t in self._maths and t not in out[i] and t not in NOT_SUBJECTS
+            ]
             out[i] = out[i] + extra[:ANSWER_SUBJECTS]
 
     def _tag(self, texts: Sequence[str], *, count: bool) -> list[list[str]]:

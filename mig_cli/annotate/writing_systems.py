@@ -49,7 +49,7 @@ _CJK = re.compile(
 
 # maths notation, the same in every language (code is kept: its English words are read)
 _NOTATION = re.compile(
-    r"\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)|\\\[.*?\\\]|\[asy\].*?\[/asy\]",
+    r"\\begin\{([a-z]+\*?)\}.*?\\end\{\1\}|\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)|\\\[.*?\\\]|\[asy\].*?\[/asy\]",
     re.DOTALL,
 )
 
@@ -57,9 +57,9 @@ _NOTATION = re.compile(
 def unreadable_share(text: str) -> float:
     """Share of the non-space characters in scripts an English-only model cannot read.
 
-    LaTeX maths (`$...$`, `$$...$$`, `\\(...\\)`, `\\[...\\]`, `[asy]`) is left out of the
-    count: a Japanese maths problem heavy in LaTeX is still Japanese text. A text that is all
-    notation has share 0.
+    LaTeX maths (`$...$`, `$$...$$`, `\\(...\\)`, `\\[...\\]`, `\\begin{align}...`, `[asy]`) is
+    left out of the count: a Japanese maths problem heavy in LaTeX is still Japanese text. A
+    text that is all notation has share 0.
     """
     prose = _NOTATION.sub(" ", text)
     chars = sum(1 for c in prose if not c.isspace())

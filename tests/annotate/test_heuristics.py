@@ -229,3 +229,10 @@ def test_latex_maths_does_not_count_against_the_script():
     # code is kept: its English identifiers are readable
     code = "```python\nprint(sum(range(10)))\n```\nこれは何？"
     assert not is_unreadable(code)
+
+
+def test_a_latex_environment_does_not_count_against_the_script():
+    from mig_cli.annotate.writing_systems import is_unreadable
+
+    text = "次の連立方程式を解け。\n\\begin{align}\n2x + 3y &= 7 \\\\\n4x - y &= 5\n\\end{align}"
+    assert is_unreadable(text)

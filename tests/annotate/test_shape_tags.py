@@ -96,3 +96,41 @@ def test_instruction_leaves_the_passages_out():
     assert instruction_of(f"{PASSAGE}\n\n{PASSAGE}") == f"{PASSAGE}\n\n{PASSAGE}"
     code = "\n".join(["def f(x):", "    return {'a': [x, (x + 1)]}  # (x)"] * 20)
     assert instruction_of(f"Fix it.\n\n{code}") == f"Fix it.\n\n{code}"  # code is kept
+
+
+@pytest.mark.parametrize(
+    "answer,listed,markdown",
+    [
+        ("Natalia sold 48/2 = 24 clips in May.\n#### 72", False, False),  # GSM8K's final line
+        ("```python\n# read the file\n# print it\nprint(open('f').read())\n```", False, False),
+        ("```diff\n- x = 1\n- y = 2\n- z = 3\n+ x = 2\n```", False, False),
+        ("```java\n/**\n * @param a\n * @param b\n * @return c\n */\n```", False, False),
+        (">>> f(2)\n\t5.2\n\t6.2\n\t7.2", False, False),  # numbers, not items
+        ("Use `{**a, **b}` or merge(**a, **b).", False, False),
+        ("季節:\n・春\n・夏\n・秋", True, False),
+        ("１．富士山\n２．北岳\n３．奥穂高岳", True, False),
+        ("# Install\n1. download\n2. unpack\n3. run", True, True),
+    ],
+)
+def test_code_and_numbers_are_not_lists_or_markdown(answer, listed, markdown):
+    tags = shape_tags(chat("How?", answer))
+    assert ("list answer" in tags) == listed
+    assert ("markdown formatting" in tags) == markdown
+
+
+def test_a_blank_answer_gets_no_answer_label():
+    assert shape_tags(chat("Capital of Peru?", "   ")) == []
+    assert shape_tags(chat("Hi", "", "Q?", "A.")) == ["multi-turn conversation"]
+
+
+def test_a_summary_asked_for_is_a_summary_however_short():
+    request = f"Summarize this in one sentence.\n\n{PASSAGE}"
+    assert "answer from a passage" in shape_tags(chat(request, "A river flows east."))
+    tags = shape_tags(chat(request, "A river flows east."), asks_summary=True)
+    assert "summary of a passage" in tags and "answer from a passage" not in tags
+
+
+def test_fenced_code_is_never_a_passage():
+    doc = '"""' + " ".join(["Return the sum of the list of numbers given."] * 10) + '"""'
+    request = f"Complete the code.\n\n```python\ndef total(xs):\n    {doc}\n```"
+    assert passage_of(request) == ""

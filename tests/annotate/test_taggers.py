@@ -616,7 +616,10 @@ def test_turns_add_maths_tags_from_the_answer_and_the_shape(taxonomy_space):
 
     s = taxonomy_space
     q = _want(s, "A club of 7 picks a committee of 3. Solve it.", {"arithmetic word problem": 0.6})
-    proof = r"Choose 3 of 7: $\binom{7}{3} = 35$."
+    proof = (
+        r"We choose 3 members out of 7 without order, so the count is "
+        r"$\binom{7}{3} = \frac{7 \cdot 6 \cdot 5}{3 \cdot 2 \cdot 1} = 35$ ways in all."
+    )
     _want(s, proof, {"algebra": 0.5})  # the notation's cue gives the subject
     poem = _want(s, "Write a poem about rain.", {"poem": 0.6})
     conv = [
@@ -628,10 +631,15 @@ def test_turns_add_maths_tags_from_the_answer_and_the_shape(taxonomy_space):
     with_turns = tagger.tag_batch([q, poem], turns=conv)
     assert "counting problem" not in plain[0] and "counting problem" in with_turns[0]
     assert with_turns[0][: len(plain[0])] == plain[0]  # the request's tags stay first
-    assert "short answer" in with_turns[0]
+    assert "short answer" not in with_turns[0] and "short answer" in with_turns[1]
     # not a maths request: its answer is not read for maths tags
     assert "counting problem" not in with_turns[1]
     assert tagger.seen == 4  # the answers are not counted as texts tagged
+    assert "latex math notation" not in with_turns[0][len(plain[0]) :]  # notation, not method
+    # an answer too short to name a method adds nothing
+    short = [[Turn("user", q), Turn("assistant", r"$\binom{7}{3}$")]]
+    assert tagger.tag_batch([q], turns=short)[0][: len(plain[0])] == plain[0]
+    assert "counting problem" not in tagger.tag_batch([q], turns=short)[0]
     with pytest.raises(ValueError, match="conversations"):
         tagger.tag_batch([q], turns=conv)
 
