@@ -40,7 +40,12 @@ class TextSource:
         turns = self.turns(record)
         if isinstance(turns, Skipped) or has_answer(turns):
             return turns
-        where = f"'{self.answer_field}' is blank" if self.answer_field else "no assistant turn"
+        if self.answer_field:
+            where = f"'{self.answer_field}' is blank"
+        elif any(t.role == "assistant" for t in turns):
+            where = "the assistant turn is blank"
+        else:
+            where = "no assistant turn"
         return Skipped(f"no answer found ({where})")
 
     def text(self, record: dict) -> str | Skipped:

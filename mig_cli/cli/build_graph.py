@@ -17,6 +17,7 @@ from ..selection.graph import (
     MAX_MEAN_DEGREE,
     build_graph,
     calibrated_threshold,
+    dense_warning,
     graph_summary,
     sparse_warning,
 )
@@ -82,15 +83,17 @@ def describe_graph(graph: LabelGraph) -> str:
     if at and isinstance(asked, (int, float)):
         at += f", raised from {asked:.3g} to keep the mean degree <= {MAX_MEAN_DEGREE:g}"
     return (
-        f"{info['nodes']:,} nodes, {info['edges']:,} edges (mean degree "
+        f"{info['nodes']:,} {'node' if info['nodes'] == 1 else 'nodes'}, {info['edges']:,} "
+        f"{'edge' if info['edges'] == 1 else 'edges'} (mean degree "
         f"{info['mean_degree']:.2f}, {info['isolated']:,} isolated{at})"
     )
 
 
 def warn_if_sparse(graph: LabelGraph) -> None:
-    message = sparse_warning(graph)
-    if message:
-        err_console.print(f"[yellow]Warning:[/] {message}")
+    """Warn when the graph is nearly empty, or dense (the two ways propagation goes wrong)."""
+    for message in (sparse_warning(graph), dense_warning(graph)):
+        if message:
+            err_console.print(f"[yellow]Warning:[/] {message}")
 
 
 def graph_for(
@@ -105,10 +108,14 @@ def graph_for(
 ) -> LabelGraph:
     embed, embedder = _embed_fn(model, cache_dir)
     vocab, counts = labels.vocabulary()
+    threshold = edge_threshold_of(edge_threshold, embedder.name)
+    rule = {}
+    if is_default(edge_threshold) and threshold != "auto":
+        rule["edge_threshold_rule"] = f"calibrated for {embedder.name}"
     graph = build_graph(
         labels,
         embed,
-        edge_threshold=edge_threshold_of(edge_threshold, embedder.name),
+        edge_threshold=threshold,
         max_nodes=max_nodes,
         min_count=min_count,
         max_mean_degree=MAX_MEAN_DEGREE if is_default(edge_threshold) else None,
@@ -117,6 +124,7 @@ def graph_for(
             "input": source,
             "input_fingerprint": fingerprint(vocab, counts),
             "mig_version": __version__,
+            **rule,
         },
     )
     return graph

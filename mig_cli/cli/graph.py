@@ -87,7 +87,11 @@ def summary_cmd(
         payload["meta"] = graph.meta
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
-    meta = ", ".join(f"{k} {graph.meta[k]}" for k in ("model", "edge_threshold") if k in graph.meta)
+    meta = ", ".join(
+        f"{k} {graph.meta[k]:.4g}" if isinstance(graph.meta[k], float) else f"{k} {graph.meta[k]}"
+        for k in ("model", "edge_threshold", "edge_threshold_rule")
+        if k in graph.meta
+    )
     lines = [
         f"Label graph {graph_dir}" + (f" ({meta})" if meta else ""),
         f"  nodes              {s.nodes:,}",
@@ -137,7 +141,7 @@ def parse_thresholds(text: str) -> list[float]:
 def sweep_cmd(
     pool: str = typer.Argument(..., metavar="POOL", help="Pool with labels (tagged/annotated)."),
     thresholds: str = typer.Option(
-        "0.6:0.95:0.05", "--thresholds", help="START:STOP:STEP (stop included) or a list."
+        "0.4:0.95:0.05", "--thresholds", help="START:STOP:STEP (stop included) or a list."
     ),
     labels_field: str = LABELS_FIELD,
     preset: Preset = PRESET,

@@ -29,8 +29,9 @@ for its own 7B label embeddings, while MiniLM's cosines between related labels s
   gives is denser than `MAX_MEAN_DEGREE` (a large open vocabulary, e.g. from an LLM tagger):
   `limit_degree` keeps the strongest edges, so propagation stays local and the propagated
   vectors stay sparse. The threshold used is recorded in the graph's meta.
-- `graph_summary` / `sparse_warning` describe a graph (nodes, edges, mean degree, isolated
-  nodes) and say when it is too empty for propagation to matter.
+- `graph_summary` / `sparse_warning` / `dense_warning` describe a graph (nodes, edges, mean
+  degree, isolated nodes) and say when it is too empty for propagation to matter, or so dense
+  that it spreads information everywhere.
 """
 
 from __future__ import annotations
@@ -205,6 +206,20 @@ def limit_degree(
     keep = weight >= cut
     kept_min = float(weight[keep].min()) if keep.any() else cut
     return src[keep], dst[keep], weight[keep], kept_min
+
+
+def dense_warning(graph: LabelGraph, *, max_mean_degree: float = MAX_MEAN_DEGREE) -> str | None:
+    """A one-line warning when the mean degree passes `max_mean_degree` (a threshold the user
+    gave; a default one is raised instead, see `limit_degree`)."""
+    info = graph_summary(graph)
+    if info["nodes"] < 2 or info["mean_degree"] <= max_mean_degree:
+        return None
+    return (
+        f"the label graph is dense (mean degree {info['mean_degree']:,.1f}): propagation spreads "
+        "each label's information over many others and the propagated vectors grow; raise "
+        f"--edge-threshold (the default threshold is raised to keep the mean degree <= "
+        f"{max_mean_degree:g})"
+    )
 
 
 def graph_from_embeddings(

@@ -93,9 +93,12 @@ def default_graph(
     from .graph import MAX_MEAN_DEGREE, build_graph, calibrated_threshold
 
     limit = MAX_MEAN_DEGREE if edge_threshold is None else None
+    meta = {"model": label_embedder(model).name}
     if edge_threshold is None:
-        found = calibrated_threshold(label_embedder(model).name)
+        found = calibrated_threshold(meta["model"])
         edge_threshold = "auto" if found is None else found
+        if found is not None:
+            meta["edge_threshold_rule"] = f"calibrated for {meta['model']}"
 
     embedder = label_embedder(model)
     cache = EmbeddingCache(cache_dir)
@@ -113,7 +116,7 @@ def default_graph(
         labels,
         embed,
         edge_threshold=edge_threshold,
-        meta={"model": embedder.name},
+        meta=meta,
         max_mean_degree=limit,
     )
 

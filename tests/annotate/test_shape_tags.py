@@ -134,3 +134,15 @@ def test_fenced_code_is_never_a_passage():
     doc = '"""' + " ".join(["Return the sum of the list of numbers given."] * 10) + '"""'
     request = f"Complete the code.\n\n```python\ndef total(xs):\n    {doc}\n```"
     assert passage_of(request) == ""
+
+
+def test_a_blank_answer_is_named_as_such_when_scoring():
+    from mig_cli.annotate.engine import Skipped
+    from mig_cli.annotate.text import text_source
+
+    source = text_source("first-user", None, 100_000)
+    blank = {"messages": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": ""}]}
+    none = {"messages": [{"role": "user", "content": "Hi?"}]}
+    got_blank, got_none = source.answered_turns(blank), source.answered_turns(none)
+    assert isinstance(got_blank, Skipped) and "the assistant turn is blank" in got_blank.reason
+    assert isinstance(got_none, Skipped) and "no assistant turn" in got_none.reason

@@ -405,6 +405,10 @@ def test_a_coding_tag_needs_code_in_the_text(taxonomy_space):
         ("この文章を要約してください。", "summarization"),
         ("次の動物を哺乳類と鳥類に分類してください：猫、フクロウ", "classification"),
         ("请把这句话翻译成英文：你好", "translation"),
+        ("영어로 번역해 주세요: 안녕하세요", "translation"),
+        ("Переведи на английский: доброе утро", "translation"),
+        ("Traduis en anglais : bonjour, je m'appelle Marie.", "translation"),
+        ("把这句话翻成英文：我今天很开心。", "translation"),
     ],
 )
 def test_task_tags_come_from_the_form_of_the_request(taxonomy_space, text, task):
@@ -605,10 +609,15 @@ def test_a_translation_tag_needs_a_translation_word(taxonomy_space):
     speak = _want(s, "Do you know how to speak German?", {"english to german translation": 0.6})
     ask = _want(s, "How do you say thank you in German?", {"english to german translation": 0.6})
     port = _want(s, "Convert this Python code to Java: x = 1", {"code translation": 0.6})
-    got = TaxonomyTagger(s).tag_batch([capital, speak, ask, port])
+    pair = _want(
+        s, "English to French: Where is the library?", {"english to french translation": 0.6}
+    )
+    word = _want(s, "What's the French word for bread?", {"english to french translation": 0.6})
+    got = TaxonomyTagger(s).tag_batch([capital, speak, ask, port, pair, word])
     assert not any("translation" in t for t in got[0] + got[1])
     assert "english to german translation" in got[2]
     assert "code translation" in got[3]
+    assert "english to french translation" in got[4] and "english to french translation" in got[5]
 
 
 def test_turns_add_maths_tags_from_the_answer_and_the_shape(taxonomy_space):

@@ -700,6 +700,9 @@ def test_build_graph_raises_a_default_threshold_on_a_dense_vocabulary(tmp_path, 
             return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
 
     monkeypatch.setattr("mig_cli.cli.build_graph.label_embedder", DenseEmbedder)
+    monkeypatch.setattr(  # as if measured for this model, like the bundled MiniLM's 0.5
+        "mig_cli.cli.build_graph.calibrated_threshold", lambda name: 0.5
+    )
     rows = [
         {"id": f"r{i}", "labels": [f"topic {i}", f"topic {i + 1}"], "score": 1.0}
         for i in range(200)
@@ -712,10 +715,14 @@ def test_build_graph_raises_a_default_threshold_on_a_dense_vocabulary(tmp_path, 
     g = read_graph(str(tmp_path / "g"))
     assert 2 * g.num_edges / g.num_nodes <= 32
     assert g.meta["edge_threshold"] > g.meta["edge_threshold_requested"]
-    assert "raised from" in " ".join(result.output.split())
+    assert "raised from 0.5" in " ".join(result.output.split())
+    assert g.meta["edge_threshold_rule"].startswith("calibrated for dense, raised")
+    assert "dense" not in result.stderr.replace("dense-model", "")  # no warning: it was raised
     given = run(
         "build-graph", pool, "-o", tmp_path / "g2", "--cache-dir", cache, "--edge-threshold", "0.3"
     )
     assert given.exit_code == 0, given.output
     g2 = read_graph(str(tmp_path / "g2"))
     assert g2.meta["edge_threshold"] == 0.3 and 2 * g2.num_edges / g2.num_nodes > 32
+    assert g2.meta["edge_threshold_rule"] == "given"
+    assert "the label graph is dense" in " ".join(given.stderr.split())  # the user's choice: warn
