@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..records.atomic_files import write_text
+from ..records.checkpoint import header_changes
 from ..records.embedding_cache import default_cache_dir
 from ..records.pool_index import PoolIndex, Wanted
 from .common import cached_embed, err_console
@@ -121,12 +122,17 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
     sidecar = _sidecar(target)
     if target.exists() and sidecar.exists():
         try:
-            same = json.loads(sidecar.read_text()) == stamp
+            kept = json.loads(sidecar.read_text())
         except (OSError, ValueError):
-            same = False
-        if same:
+            kept = None
+        if kept == stamp:
             err_console.print(f"Using {target}: annotated earlier from the same input")
             return str(target)
+        changes = header_changes(kept, stamp)
+        err_console.print(
+            f"{target} was annotated from another input or with other annotators "
+            f"(changed: {', '.join(changes[:6])}): annotating anew"
+        )
     where = "beside the input" if beside else "in the cache folder (the input's folder is "
     where += "" if beside else "not writable)" if shown != "-" else "stdin)"
     what = " and ".join(

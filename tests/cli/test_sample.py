@@ -570,6 +570,7 @@ def test_raw_pool_is_annotated_once_and_reused(tmp_path):
         fh.write(raw_pool(tmp_path / "more", 17).read_bytes().splitlines(keepends=True)[16])
     edited = run("sample", pool, "-k", "5", "-o", tmp_path / "e.jsonl")
     assert edited.exit_code == 0 and "has no labels or score" in edited.stderr
+    assert "(changed: input_sha256): annotating anew" in " ".join(edited.stderr.split())
     assert len(annotated.read_text().splitlines()) == 17
     # an annotated copy that no longer aligns with the input row for row is refused
     annotated.write_bytes(b"".join(annotated.read_bytes().splitlines(keepends=True)[:16]))
