@@ -354,7 +354,8 @@ def sample_cmd(
         if selection.start_information is not None:
             gained += f" (from {format_information(selection.start_information)})"
         note += f", {gained}, graph {describe_graph(graph)}"
-    report_coverage(selection.coverage, count or len(selection.rows), graph_given=bool(graph_dir))
+    # the rows actually chosen: with duplicates skipped there may be fewer than K
+    report_coverage(selection.coverage, len(selection.rows), graph_given=bool(graph_dir))
     err_console.print(f"{note} -> {where} in {time.perf_counter() - started:.1f}s")
     if graph is not None and method == Method.mig:
         warn_if_sparse(graph)

@@ -187,3 +187,16 @@ def test_the_summary_says_how_much_of_the_pool_lazy_dedup_read(tmp_path):
     assert "0 duplicates skipped (exact; among the " in line
     read = int(line.split("among the ")[1].split(" records read")[0].replace(",", ""))
     assert 5 <= read < 3000
+
+
+def test_k_above_the_distinct_records_gives_one_consistent_warning(pool, tmp_path):
+    zero = record(6, "Say nothing.", "Nothing.", ["quiet"], 0.0)  # adds no information
+    with pool.open("a") as fh:
+        fh.write(json.dumps(zero) + "\n")
+    out = tmp_path / "s.jsonl"
+    result = run("sample", pool, "-k", "7", "--graph-min-count", "1", "-o", out)
+    assert result.exit_code == 0, result.output
+    stderr = " ".join(result.stderr.split())
+    assert len(selected(out)) == 5  # r1 and r2 are copies of r0 (case, punctuation)
+    assert "only 5 records were selected" in stderr
+    assert "of the 7 are taken in file order" not in stderr  # 7 were never taken
