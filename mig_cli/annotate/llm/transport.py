@@ -84,20 +84,22 @@ class Watch:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-class WatchedHTTPConnection(http.client.HTTPConnection):
+class _Watched:
+    """Mixin for an `http.client` connection: hands its socket to the thread's current watch."""
+
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         watch = getattr(_CURRENT, "watch", None)
         if watch is not None:
-            watch.sock = self.sock
+            watch.sock = self.sock  # type: ignore[attr-defined]
 
 
-class WatchedHTTPSConnection(http.client.HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        watch = getattr(_CURRENT, "watch", None)
-        if watch is not None:
-            watch.sock = self.sock
+class WatchedHTTPConnection(_Watched, http.client.HTTPConnection):
+    pass
+
+
+class WatchedHTTPSConnection(_Watched, http.client.HTTPSConnection):
+    pass
 
 
 class WatchedHTTPHandler(urllib.request.HTTPHandler):
