@@ -51,7 +51,7 @@ import numpy as np
 from ..records.chat import Turn
 from ..records.chat_text import turn_pairs
 from .tag_data import load_harm_cue
-from .writing_systems import unreadable_share
+from .writing_systems import is_unreadable
 
 Embed = Callable[[list[str]], np.ndarray]
 SCALE = 10.0
@@ -199,7 +199,7 @@ class QualityScorer:
         out: list[dict[str, float]] = []
         for (prompt, reply), labels in zip(pairs, labels_list, strict=True):
             harmful = bool(labels) and any(lab in self.harmful_labels for lab in labels)
-            if not harmful and self._harm_cue is not None and unreadable_share(prompt) >= 0.3:
+            if not harmful and self._harm_cue is not None and is_unreadable(prompt):
                 harmful = bool(self._harm_cue.search(prompt[:2000]))
             out.append(
                 {
@@ -214,9 +214,7 @@ class QualityScorer:
             where = [
                 i
                 for i, (prompt, reply) in enumerate(pairs)
-                if out[i]["answer"] > 0
-                and unreadable_share(prompt) < 0.3
-                and unreadable_share(reply) < 0.3
+                if out[i]["answer"] > 0 and not is_unreadable(prompt) and not is_unreadable(reply)
             ]
             if where:
                 texts = [pairs[i][0][:EMBED_CHARS] for i in where]
