@@ -16,7 +16,7 @@ from ..records.label_graph import LabelGraph
 from ..selection.graph import (
     MAX_MEAN_DEGREE,
     build_graph,
-    calibrated_threshold,
+    default_threshold,
     dense_warning,
     graph_summary,
     sparse_warning,
@@ -54,11 +54,8 @@ def is_default(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def edge_threshold_of(value, model_name: str) -> float | str:
-    """--edge-threshold as given (a number or 'auto'), or the model's calibrated default."""
-    if is_default(value):
-        found = calibrated_threshold(model_name)
-        return "auto" if found is None else found
+def edge_threshold_of(value) -> float | str:
+    """--edge-threshold as given: a cosine in [-1, 1], or 'auto' (usage error otherwise)."""
     text = str(value).strip().lower()
     if text == "auto":
         return "auto"
@@ -108,17 +105,18 @@ def graph_for(
 ) -> LabelGraph:
     embed, embedder = _embed_fn(model, cache_dir)
     vocab, counts = labels.vocabulary()
-    threshold = edge_threshold_of(edge_threshold, embedder.name)
-    rule = {}
-    if is_default(edge_threshold) and threshold != "auto":
-        rule["edge_threshold_rule"] = f"calibrated for {embedder.name}"
+    if is_default(edge_threshold):
+        threshold, rule = default_threshold(embedder.name)
+        limit = MAX_MEAN_DEGREE
+    else:
+        threshold, rule, limit = edge_threshold_of(edge_threshold), {}, None
     graph = build_graph(
         labels,
         embed,
         edge_threshold=threshold,
         max_nodes=max_nodes,
         min_count=min_count,
-        max_mean_degree=MAX_MEAN_DEGREE if is_default(edge_threshold) else None,
+        max_mean_degree=limit,
         meta={
             "model": embedder.name,
             "input": source,

@@ -123,6 +123,17 @@ def calibrated_threshold(model_name: str | None) -> float | None:
     return None
 
 
+def default_threshold(model_name: str) -> tuple[float | str, dict]:
+    """The edge threshold used when none is given, and what to record in the graph's meta:
+    the model's calibrated value ("calibrated for NAME"), else "auto" (`build_graph` records
+    the auto rule itself). Either way the graph is built with `max_mean_degree=MAX_MEAN_DEGREE`.
+    """
+    found = calibrated_threshold(model_name)
+    if found is None:
+        return "auto", {}
+    return found, {"edge_threshold_rule": f"calibrated for {model_name}"}
+
+
 def nearest_neighbour_cosines(
     embeddings: np.ndarray, *, sample: int = AUTO_SAMPLE, memory_bytes: int = 128 * 2**20
 ) -> np.ndarray:

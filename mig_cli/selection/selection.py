@@ -90,17 +90,14 @@ def default_graph(
     0.9 (`graph.PAPER_THRESHOLD`) suits its own label embeddings."""
     from ..annotate.embedding import label_embedder
     from ..records.embedding_cache import EmbeddingCache
-    from .graph import MAX_MEAN_DEGREE, build_graph, calibrated_threshold
-
-    limit = MAX_MEAN_DEGREE if edge_threshold is None else None
-    meta = {"model": label_embedder(model).name}
-    if edge_threshold is None:
-        found = calibrated_threshold(meta["model"])
-        edge_threshold = "auto" if found is None else found
-        if found is not None:
-            meta["edge_threshold_rule"] = f"calibrated for {meta['model']}"
+    from .graph import MAX_MEAN_DEGREE, build_graph, default_threshold
 
     embedder = label_embedder(model)
+    meta, limit = {"model": embedder.name}, None
+    if edge_threshold is None:
+        edge_threshold, rule = default_threshold(embedder.name)
+        meta.update(rule)
+        limit = MAX_MEAN_DEGREE
     cache = EmbeddingCache(cache_dir)
 
     def embed(texts: list[str]) -> np.ndarray:

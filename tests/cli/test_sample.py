@@ -702,7 +702,7 @@ def test_build_graph_raises_a_default_threshold_on_a_dense_vocabulary(tmp_path, 
 
     monkeypatch.setattr("mig_cli.cli.build_graph.label_embedder", DenseEmbedder)
     monkeypatch.setattr(  # as if measured for this model, like the bundled MiniLM's 0.5
-        "mig_cli.cli.build_graph.calibrated_threshold", lambda name: 0.5
+        "mig_cli.selection.graph.calibrated_threshold", lambda name: 0.5
     )
     rows = [
         {"id": f"r{i}", "labels": [f"topic {i}", f"topic {i + 1}"], "score": 1.0}
