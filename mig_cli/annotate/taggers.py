@@ -59,8 +59,9 @@ import numpy as np
 
 from ..records.chat import Turn
 from ..records.chat_text import turn_pairs
-from .crosslingual import BRIDGED, CrosslingualTopics, pick_topics
+from .crosslingual import BRIDGED, ENCODER_NAME, CrosslingualTopics, pick_topics
 from .quality import approx_tokens
+from .shape_tags import VERSION as SHAPE_TAGS_VERSION
 from .shape_tags import instruction_of, shape_tags
 from .tag_data import (
     FENCE_LANGUAGES,
@@ -71,6 +72,7 @@ from .tag_data import (
     load_taxonomy,
     load_taxonomy_domains,
     load_translation_cue,
+    taxonomy_fingerprint,
 )
 from .vocab_tagger import Embed, VocabTagger, ranked
 from .writing_systems import is_unreadable, script_language
@@ -92,6 +94,7 @@ class TaxonomyTagger(VocabTagger):
     """The offline default tagger over the bundled taxonomy (see the module docstring)."""
 
     name = "taxonomy"
+    reads_turns = True  # `TextTagAnnotator` passes each record's turns to `tag_batch`
 
     def __init__(
         self,
@@ -149,7 +152,15 @@ class TaxonomyTagger(VocabTagger):
         """Whether text in a foreign script gets topic tags through the multilingual encoder."""
         return self._bridge is not None
 
-    reads_turns = True  # `TextTagAnnotator` passes each record's turns to `tag_batch`
+    @staticmethod
+    def output_settings(bridging: bool) -> dict:
+        """What shapes the tags beyond the options, recorded with tagged output so that a resume
+        or a kept annotated pool made otherwise is redone: the bundled data's hash, the shape
+        rules' version, and the multilingual encoder when one is used (`bridging`)."""
+        out: dict = {"taxonomy": taxonomy_fingerprint(), "shape_tags": SHAPE_TAGS_VERSION}
+        if bridging:
+            out["crosslingual"] = ENCODER_NAME
+        return out
 
     def tag_batch(
         self, texts: Sequence[str], turns: Sequence[Sequence[Turn] | None] | None = None
@@ -174,20 +185,21 @@ class TaxonomyTagger(VocabTagger):
             return out
         if len(turns) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(turns)} conversations")
-        answers = [_first_answer(t) if out[i] else "" for i, t in enumerate(turns)]
-        self._add_answer_subjects(out, answers)
+        self._add_answer_subjects(out, turns)
         for i, conv in enumerate(turns):
             if out[i] and conv:
                 shape = shape_tags(conv, asks_summary="summarization" in out[i])
                 out[i] = list(dict.fromkeys(out[i] + shape))
         return out
 
-    def _add_answer_subjects(self, out: list[list[str]], answers: list[str]) -> None:
-        rows = [
-            i
-            for i, tags in enumerate(out)
-            if approx_tokens(answers[i]) >= ANSWER_MIN_TOKENS and self._maths & set(tags)
-        ]
+    def _add_answer_subjects(
+        self, out: list[list[str]], turns: Sequence[Sequence[Turn] | None]
+    ) -> None:
+        """Up to `ANSWER_SUBJECTS` maths tags from the first answer of each maths request."""
+        answers = {
+            i: _first_answer(turns[i]) for i, tags in enumerate(out) if self._maths & set(tags)
+        }
+        rows = [i for i, answer in answers.items() if approx_tokens(answer) >= ANSWER_MIN_TOKENS]
         if not rows:
             return
         found = self._tag([answers[i][:CUE_CHARS] for i in rows], count=False)

@@ -92,13 +92,11 @@ def can_annotate(wanted: Wanted) -> bool:
 
 def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) -> str:
     """Annotate the pool `index` was read from; return the annotated pool's path."""
-    from ..annotate.crosslingual import ENCODER_NAME as CROSSLINGUAL_NAME
     from ..annotate.crosslingual import load_crosslingual_embed
     from ..annotate.embedding import Embedder
     from ..annotate.labelling import TextTagAnnotator
     from ..annotate.scoring import QualityScoreAnnotator
-    from ..annotate.shape_tags import VERSION as SHAPE_TAGS_VERSION
-    from ..annotate.tag_data import harmful_labels, taxonomy_fingerprint
+    from ..annotate.tag_data import harmful_labels
     from ..annotate.taggers import TaxonomyTagger
     from ..annotate.text import text_source
     from ..records.embedding_cache import EmbeddingCache
@@ -112,10 +110,7 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
     settings = _settings(wanted, needs)
     bridge = load_crosslingual_embed() if "labels" in needs else None
     if "labels" in needs:
-        settings["tag"]["taxonomy"] = taxonomy_fingerprint()
-        settings["tag"]["shape_tags"] = SHAPE_TAGS_VERSION
-        if bridge is not None:
-            settings["tag"]["crosslingual"] = CROSSLINGUAL_NAME
+        settings["tag"].update(TaxonomyTagger.output_settings(bridge is not None))
     stamp = {"input_sha256": digest, **settings}
     shown = index.source if not index.spooled else "-"
     target, beside = annotated_target(shown, digest, cache_dir)

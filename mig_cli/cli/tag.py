@@ -10,7 +10,6 @@ import typer
 from ..annotate.crosslingual import ENCODER_NAME as CROSSLINGUAL_NAME
 from ..annotate.labelling import FieldTagAnnotator, TextTagAnnotator
 from ..annotate.llm.credentials import safe_url
-from ..annotate.shape_tags import VERSION as SHAPE_TAGS_VERSION
 from ..annotate.text import text_source
 from ..errors import DataError
 from .annotation import (
@@ -208,7 +207,7 @@ def tag_annotator(
     else:
         from ..annotate.crosslingual import load_crosslingual_embed
         from ..annotate.embedding import Embedder, is_bundled_model
-        from ..annotate.tag_data import read_vocab_text, taxonomy_fingerprint
+        from ..annotate.tag_data import read_vocab_text
         from ..annotate.taggers import TaxonomyTagger, VocabTagger
         from ..records.embedding_cache import EmbeddingCache
 
@@ -247,10 +246,7 @@ def tag_annotator(
                     crosslingual=bridge,
                     reads_every_script=not english_only,
                 )
-                settings["taxonomy"] = taxonomy_fingerprint()
-                settings["shape_tags"] = SHAPE_TAGS_VERSION  # and maths tags of the answer
-                if bridge is not None:
-                    settings["crosslingual"] = CROSSLINGUAL_NAME
+                settings.update(TaxonomyTagger.output_settings(bridge is not None))
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         settings["min_similarity"] = sim
