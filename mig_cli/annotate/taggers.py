@@ -35,7 +35,10 @@ several rows). For one text it:
 
 Precision rules (`_precise`): a harm tag needs a harm word (`data/harm_words.txt`), a coding tag
 needs code or a code word (`data/code_words.txt`), a translation tag needs a translation word
-(`data/translation_words.txt`), whatever the embedding says.
+(`data/translation_words.txt`), whatever the embedding says. The labels of a translation
+request ("translation", "translation to english", "english to french translation", "code
+translation") are never matched by similarity: `translation_tags` gives them by rule, with the
+direction the wording shows, and makes the request's domain that of its label.
 
 Examples with the bundled model: "Imagine you are a medieval knight. Describe your daily
 training." -> ["role play", "medieval history", "character role play", "workout plan"];
@@ -74,6 +77,7 @@ from .tag_data import (
     load_translation_cue,
     taxonomy_fingerprint,
 )
+from .translation_tags import RULE_LABELS, translation_labels
 from .vocab_tagger import Embed, VocabTagger, ranked
 from .writing_systems import is_unreadable, script_language
 
@@ -141,6 +145,9 @@ class TaxonomyTagger(VocabTagger):
         self.bridged = 0  # of those, texts that got topic tags through `crosslingual`
         self.seen = 0  # non-blank texts tagged by this tagger (the base of the two counts above)
         self._translation = np.array(["translation" in t for t in self.tags])
+        # translation labels come from `translation_tags` only, never from similarity
+        self._by_rule = np.array([self.use_cues and t in RULE_LABELS for t in self.tags])
+        self._index = index
         self._maths = {t for t, d in domains.items() if d == "mathematics"}
         self.reads_every_script = bool(reads_every_script)
         self._bridge = None
@@ -248,6 +255,14 @@ class TaxonomyTagger(VocabTagger):
                     break
         return found
 
+    def _translation_tags(self, text: str) -> list[int]:
+        """Indices of the translation labels `translation_tags.translation_labels` gives the
+        instruction (no passage it comes with); [] without cues."""
+        if not self.use_cues:
+            return []
+        found = translation_labels(instruction_of(text))
+        return [self._index[t] for t in found if t in self._index]
+
     def _fence_languages(self, text: str) -> list[int]:
         found = []
         for lang in _FENCE.findall(text):
@@ -261,6 +276,7 @@ class TaxonomyTagger(VocabTagger):
     ) -> list[str]:
         text = text[:CUE_CHARS]
         chosen = self._task_tags(text) + self._fence_languages(text)
+        chosen = self._translation_tags(text) + [j for j in chosen if not self._by_rule[j]]
         topics: list[int] = []
         if topic_scores is not None:
             allowed = self._allowed(text) & ~self._translation
@@ -302,7 +318,7 @@ class TaxonomyTagger(VocabTagger):
     def _precise(self, text: str) -> np.ndarray:
         """The precision rules: no harm tag without a harm word, no coding tag without code,
         no translation tag without a translation word."""
-        mask = np.ones(len(self.tags), dtype=bool)
+        mask = ~self._by_rule
         if not self._harm_cue.search(text):
             mask &= ~self._harm  # a harm tag needs a harm word AND the embedding
         if not (self._code_cue.search(text) or _FENCE_ANY.search(text)):
@@ -325,8 +341,9 @@ class TaxonomyTagger(VocabTagger):
         if self.use_cues:
             base = np.where(self._precise(text), base, -np.inf)
             fired += [j for j in self._fence_languages(text) if j not in fired]
-        framing = [j for j, pattern in self._framing if j not in fired and pattern.search(text)]
-        fired += framing
+        framing = self._translation_tags(text)  # a translation request is about language (or code)
+        framing += [j for j, pattern in self._framing if j not in fired and pattern.search(text)]
+        fired += [j for j in framing if j not in fired]
         fired += [j for j, pattern in self._always if j not in fired and pattern.search(text)]
         if self._context:
             top = ranked(base, 4)

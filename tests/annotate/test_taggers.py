@@ -620,6 +620,23 @@ def test_a_translation_tag_needs_a_translation_word(taxonomy_space):
     assert "english to french translation" in got[4] and "english to french translation" in got[5]
 
 
+def test_translation_labels_come_from_the_rule_not_from_similarity(taxonomy_space):
+    s = taxonomy_space
+    en_fr = {"english to french translation": 0.6, "translation": 0.55}
+    reply = _want(s, "Reply to me in French from now on.", en_fr)  # no translation asked
+    french = _want(s, "Traduis en anglais : Bonjour, je m'appelle Marie.", en_fr)  # fr -> en
+    haiku = _want(
+        s, "Write a haiku about Tokyo in Japanese.", {"english to japanese translation": 0.6}
+    )
+    got = TaxonomyTagger(s).tag_batch([reply, french, haiku])
+    assert not any("translation" in t for t in got[0] + got[2])
+    assert "translation to english" in got[1] and "english to french translation" not in got[1]
+    assert got[1][0] == "language"  # a translation request's domain
+    # without cues the embedding alone decides, as for every other tag
+    plain = TaxonomyTagger(s, use_cues=False).tag_batch([reply])[0]
+    assert "english to french translation" in plain
+
+
 def test_turns_add_maths_tags_from_the_answer_and_the_shape(taxonomy_space):
     from mig_cli.records.chat import Turn
 

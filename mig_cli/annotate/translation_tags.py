@@ -1,0 +1,330 @@
+"""Translation labels read from the request's wording, with their direction.
+
+A sentence embedding places "Translate into French", "Reply to me in French" and "Write a
+haiku in Japanese" side by side, and it cannot tell which language a text is translated from:
+"Traduis en anglais : Bonjour" (French to English) scored highest on "english to french
+translation". These labels are therefore given by rule, never by similarity:
+
+- `translation_request(text)` says whether the request asks for a translation, and names its
+  target and source languages where the wording shows them. A request is one when it has a
+  translation verb in one of eight languages ("translate", "traduis", "traduce", "übersetze",
+  "переведи", "翻译", "翻訳", "번역"), a target phrase with a rewrite verb ("英語に直して",
+  "render this in Spanish"), or a set phrase ("how do you say", "what's the French word for",
+  "English to French:"). A verb used figuratively ("translate my ideas into action": its
+  object goes into something that is not a language, and no language is named) is not one.
+- the target is the language named after "into/to/in", "en", "al", "ins", "на", "成",
+  "に", "로"; the source is a language named after "from" (or before "to" in "English to
+  French"), else the language the request is written in.
+- `code_port(text)`: a request to move code from one programming language to another (a
+  porting verb and two languages, a porting verb and a target language with code given, or
+  "the Rust equivalent of this Python function").
+
+`translation_labels(text)` maps the result onto the bundled taxonomy: "translation" always,
+"translation to english" when the target is English, "english to X translation" (X Spanish,
+French, German, Chinese or Japanese) when English is the source, "code translation" for code.
+Pure: a string in, labels out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# language key -> how it is named after a target preposition, per request language
+_NAMES: dict[str, dict[str, str]] = {
+    "english": {
+        "en": "english",
+        "fr": "anglais",
+        "es": "ingl[ée]s",
+        "de": "englische?n?|englisch",
+        "ru": "английск\\w*",
+        "zh": "英文|英语|英語",
+        "ja": "英語|英文",
+        "ko": "영어",
+    },
+    "french": {
+        "en": "french",
+        "fr": "fran[çc]ais",
+        "es": "franc[ée]s",
+        "de": "franz[öo]sische?n?|franz[öo]sisch",
+        "ru": "французск\\w*",
+        "zh": "法文|法语|法語",
+        "ja": "フランス語",
+        "ko": "프랑스어",
+    },
+    "spanish": {
+        "en": "spanish",
+        "fr": "espagnol",
+        "es": "espa[ñn]ol|castellano",
+        "de": "spanische?n?|spanisch",
+        "ru": "испанск\\w*",
+        "zh": "西班牙文|西班牙语|西班牙語",
+        "ja": "スペイン語",
+        "ko": "스페인어",
+    },
+    "german": {
+        "en": "german",
+        "fr": "allemand",
+        "es": "alem[áa]n",
+        "de": "deutsche?n?|deutsch",
+        "ru": "немецк\\w*",
+        "zh": "德文|德语|德語",
+        "ja": "ドイツ語",
+        "ko": "독일어",
+    },
+    "chinese": {
+        "en": "chinese|mandarin|cantonese",
+        "fr": "chinois",
+        "es": "chino|mandar[íi]n",
+        "de": "chinesische?n?|chinesisch",
+        "ru": "китайск\\w*",
+        "zh": "中文|汉语|漢語|华语|普通话",
+        "ja": "中国語",
+        "ko": "중국어",
+    },
+    "japanese": {
+        "en": "japanese",
+        "fr": "japonais",
+        "es": "japon[ée]s",
+        "de": "japanische?n?|japanisch",
+        "ru": "японск\\w*",
+        "zh": "日文|日语|日語",
+        "ja": "日本語",
+        "ko": "일본어",
+    },
+    "korean": {
+        "en": "korean",
+        "fr": "cor[ée]en",
+        "es": "coreano",
+        "de": "koreanische?n?|koreanisch",
+        "ru": "корейск\\w*",
+        "zh": "韩文|韩语|韓語|韩国语",
+        "ja": "韓国語",
+        "ko": "한국어",
+    },
+    "russian": {
+        "en": "russian",
+        "fr": "russe",
+        "es": "ruso",
+        "de": "russische?n?|russisch",
+        "ru": "русск\\w*",
+        "zh": "俄文|俄语|俄語",
+        "ja": "ロシア語",
+        "ko": "러시아어",
+    },
+    "italian": {
+        "en": "italian",
+        "fr": "italien",
+        "es": "italiano",
+        "de": "italienische?n?|italienisch",
+        "ru": "итальянск\\w*",
+        "zh": "意大利文|意大利语",
+        "ja": "イタリア語",
+        "ko": "이탈리아어",
+    },
+    "portuguese": {
+        "en": "portuguese",
+        "fr": "portugais",
+        "es": "portugu[ée]s",
+        "de": "portugiesische?n?|portugiesisch",
+        "ru": "португальск\\w*",
+        "zh": "葡萄牙文|葡萄牙语",
+        "ja": "ポルトガル語",
+        "ko": "포르투갈어",
+    },
+}
+# where a target language is named, per request language ({} is the language's names)
+_TARGET_FRAMES = {
+    "en": r"\b(?:into|to|in)\s+(?:the\s+)?(?:plain\s+|simple\s+|modern\s+|formal\s+|informal\s+"
+    r"|british\s+|american\s+|simplified\s+|traditional\s+)?(?:{})\b"
+    r"|\bthe\s+(?:{})\s+(?:word|term|phrase|expression)\s+for\b",
+    "fr": r"\b(?:en|vers\s+l')\s*(?:{})\b",
+    "es": r"\b(?:al|en|a)\s+(?:{})\b",
+    "de": r"\b(?:ins|auf|in\s+(?:das|die)?)\s*(?:{})\b",
+    "ru": r"на\s+(?:{})",
+    "zh": r"(?:成|为|為|到)\s*(?:{})",
+    "ja": r"(?:{})(?:に|へ)",
+    "ko": r"(?:{})로",
+}
+_SOURCE_FRAMES = {
+    "en": r"\bfrom\s+(?:{})\b|\b(?:{})\s+(?:to|into|->)\s+\w+|\b(?:{})\s+(?:text|sentences?|"
+    r"paragraphs?|passage|poem|song|lyrics|letter|e-?mail|document|article|original|version)\b",
+    "fr": r"\b(?:de\s+l'|du\s+|de\s+)(?:{})\b",
+    "es": r"\b(?:del|de)\s+(?:{})\b",
+    "de": r"\baus\s+dem\s+(?:{})\b",
+    "ru": r"\bс\s+(?:{})",
+    "zh": r"(?:把|将|從|从)?(?:这段|這段|这句|這句|以下|下面)?(?:{})(?:翻译|翻譯|翻成|译成)",
+    "ja": r"(?:{})(?:の文|を|から)",
+    "ko": r"(?:{})(?:를|을|에서)",
+}
+# the translation verbs and set phrases, by the language they are written in
+_VERBS = {
+    "en": r"\btranslat(?:e|es|ed|ing|ion)\b|\bhow (?:do|would|can|should) (?:you|i|we|one) say\b"
+    r"|\bwhat(?:'s| is) the \w+ (?:word|term|phrase|expression) for\b"
+    r"|\b(?:render|put|say|write|rewrite) (?:this|that|it|the following)(?: \w+)? in \w+"
+    r"|\bmeans? in \w+",
+    "fr": r"\btradu(?:is|isez|ire|isons|ction)\b|\bcomment (?:dit-on|dire)\b",
+    "es": r"\btradu(?:ce|zca|cir|ci[óo]n|ceme)\w*|\bc[óo]mo se dice\b",
+    "de": r"[üu]bersetz\w*|\bwie sagt man\b",
+    "ru": r"перев(?:ед|од|ест)\w*",
+    "zh": r"翻译|翻譯|翻成|译成|譯成",
+    "ja": r"翻訳|訳して|訳す|訳し|直して|直す",
+    "ko": r"번역",
+}
+_ORDER = ("en", "fr", "es", "de", "ru", "zh", "ja", "ko")
+_FIGURATIVE = re.compile(
+    r"\btranslat\w*\b[^.?!:\n]{0,40}?\b(?:into|to)\s+(?!the\b|a\b|an\b)(\w+)", re.IGNORECASE
+)
+DIRECTED = ("spanish", "french", "german", "chinese", "japanese")
+RULE_LABELS = frozenset(
+    {"translation", "code translation", "translation to english"}
+    | {f"english to {lang} translation" for lang in DIRECTED}
+)  # the labels only `translation_labels` gives
+ASK_SPAN = 120  # characters: without a target language, the verb must lie this near an end
+_LATIN_LANGS = frozenset({"en", "fr", "es", "de"})
+
+
+def _compile(frames: dict[str, str]) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    out: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for lang, frame in frames.items():
+        out[lang] = [
+            (key, re.compile(frame.replace("{}", names[lang]), re.IGNORECASE))
+            for key, names in _NAMES.items()
+        ]
+    return out
+
+
+_TARGETS = _compile(_TARGET_FRAMES)
+_SOURCES = _compile(_SOURCE_FRAMES)
+_VERB_RE = {lang: re.compile(p, re.IGNORECASE) for lang, p in _VERBS.items()}
+_ANY_LANGUAGE_EN = re.compile(r"\b(?:" + "|".join(n["en"] for n in _NAMES.values()) + r")\b", re.I)
+_SCRIPT_OF = (
+    ("japanese", re.compile(r"[\u3040-\u30ff]")),
+    ("korean", re.compile(r"[\uac00-\ud7af]")),
+    ("chinese", re.compile(r"[\u4e00-\u9fff]")),
+    ("russian", re.compile(r"[\u0400-\u04ff]")),
+)
+_HOME = {"en": "english", "fr": "french", "es": "spanish", "de": "german", "ru": "russian"}
+_HOME.update({"zh": "chinese", "ja": "japanese", "ko": "korean"})
+
+
+@dataclass(frozen=True)
+class TranslationAsk:
+    """A translation request: `source` and `target` language keys ("english", "french", ...),
+    None where the wording does not show them."""
+
+    source: str | None
+    target: str | None
+
+
+def _find(table: dict[str, list[tuple[str, re.Pattern[str]]]], text: str, langs) -> str | None:
+    best: tuple[int, str] | None = None
+    for lang in langs:
+        for key, pattern in table[lang]:
+            m = pattern.search(text)
+            if m and (best is None or m.start() < best[0]):
+                best = (m.start(), key)
+    return best[1] if best else None
+
+
+def _script_language(text: str) -> str | None:
+    for key, pattern in _SCRIPT_OF:
+        if pattern.search(text):
+            return key
+    return None
+
+
+def _near_an_end(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether `pattern` matches within `ASK_SPAN` characters of the text's start or end (where
+    a request says what it wants), not only inside the text it quotes."""
+    return any(
+        m.start() < ASK_SPAN or m.end() > len(text) - ASK_SPAN for m in pattern.finditer(text)
+    )
+
+
+def translation_request(text: str) -> TranslationAsk | None:
+    """The translation this request asks for, or None when it asks for none (see the module
+    docstring). `text` is the instruction (without a passage it comes with)."""
+    verbs = [lang for lang in _ORDER if _VERB_RE[lang].search(text)]
+    set_phrase = re.match(
+        r"\s*(?:" + "|".join(n["en"] for n in _NAMES.values()) + r")\s+(?:to|->)\s+\w+\s*:",
+        text,
+        re.IGNORECASE,
+    )
+    if not verbs and not set_phrase:
+        return None
+    langs = verbs or ["en"]
+    target = _find(_TARGETS, text, langs)
+    if set_phrase and target is None:
+        target = _find(_TARGETS, "to " + text.split(":", 1)[0].split()[-1], ["en"])
+    if target is None:
+        if verbs == ["ja"] and not re.search(r"翻訳|訳", text):
+            return None  # 直して alone ("fix this") is no translation without a target language
+        figurative = _FIGURATIVE.search(text)
+        if figurative and not _ANY_LANGUAGE_EN.search(text):
+            return None  # "translate my ideas into action"
+        if "en" in verbs and verbs == ["en"] and not re.search(r"\btranslat", text, re.I):
+            return None  # "write it in bold": a set phrase without a language
+        if not any(_near_an_end(_VERB_RE[lang], text) for lang in verbs):
+            return None  # "the name was translated from ..." inside a quoted passage
+    source = _find(_SOURCES, text, langs)
+    if source is None and set_phrase:
+        source = _find(_SOURCES, text.split(":", 1)[0], ["en"])
+    if source is None:
+        quoted = text.split(":", 1)[1] if ":" in text else text
+        foreign = _script_language(quoted) if langs[0] in _LATIN_LANGS else None
+        home = _HOME[langs[0]]
+        source = foreign if foreign and foreign != target else home
+    if source == target:
+        source = None
+    return TranslationAsk(source=source, target=target)
+
+
+_PROGRAMMING = (
+    r"python|javascript|typescript|java|kotlin|scala|c\+\+|cpp|c#|csharp|rust|ruby|php|swift"
+    r"|perl|haskell|lua|dart|julia|matlab|golang|elixir|erlang|clojure|fortran|cobol|bash"
+    r"|powershell|objective-c|(?-i:Go|C|R)"
+)
+# a porting verb, then within the sentence "to/into/in" a programming language
+_PORT = re.compile(
+    r"\b(?:translat\w*|convert|port|rewrite|re-?implement|transpile|migrate|turn)\b"
+    r"[^.?!\n]{0,60}?\b(?:to|into|in)\s+(?:an?\s+)?(?:equivalent\s+|idiomatic\s+|modern\s+)?(?:"
+    + _PROGRAMMING
+    + r")"
+    r"(?![\w+#])",
+    re.IGNORECASE,
+)
+_LANGUAGE_RE = re.compile(r"(?<![\w+#])(?:" + _PROGRAMMING + r")(?![\w+#])", re.IGNORECASE)
+_EQUIVALENT = re.compile(
+    r"\b(?:" + _PROGRAMMING + r")\s+(?:equivalent|version|counterpart|port)\s+of\s+"
+    r"(?:this|that|the|my|following|these)\b",
+    re.IGNORECASE,
+)
+_CODE_GIVEN = re.compile(r"```|^(?:    |\t)\S|[;{}]\s*$|\bdef |\bfunction\b|=>|\breturn\b", re.M)
+
+
+def code_port(text: str) -> bool:
+    """Whether the request asks to move code into another programming language (see the module
+    docstring)."""
+    named = {m.group(0).lower() for m in _LANGUAGE_RE.finditer(text)}
+    if _EQUIVALENT.search(text) and len(named) >= 2:
+        return True
+    if not _PORT.search(text):
+        return False
+    return len(named) >= 2 or bool(_CODE_GIVEN.search(text))
+
+
+def translation_labels(text: str) -> list[str]:
+    """The translation labels of a request (see the module docstring); [] when it asks for
+    none."""
+    if code_port(text):
+        return ["code translation"]
+    ask = translation_request(text)
+    if ask is None:
+        return []
+    labels = ["translation"]
+    if ask.target == "english":
+        labels.append("translation to english")
+    elif ask.source == "english" and ask.target in DIRECTED:
+        labels.append(f"english to {ask.target} translation")
+    return labels
