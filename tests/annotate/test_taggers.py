@@ -477,6 +477,10 @@ def test_maths_subject_cues_stay_out_of_other_domains(taxonomy_space):
         ("The terms $2048, 512, 128, x$ form a sequence.", False),
         (r"A ticket costs $\$120$; how much do 3 cost?", True),
         ("A plan costs $20/month. How much is a year?", True),
+        # in a text that writes LaTeX maths only an escaped dollar is a price
+        ("Find the largest $n$ below 100 for which $8(n-2)^5-n^2$ is a multiple of 5.", False),
+        ("Complex numbers $a,$ $b$ satisfy $|a| = 2$. The box holds $25.$ marbles.", False),
+        (r"Let $x$ be the price: a pen costs \$3 more than $x$.", True),
     ],
 )
 def test_a_latex_dollar_is_not_money(taxonomy_space, text, money):
