@@ -71,6 +71,8 @@ class Cue:
     """A surface pattern for `tag`.
 
     `kind` is "framing" (always active; sets the record's domain), "always" (always active),
+    "form" (always active, and the tag is given by its cues only, never by similarity),
+    "judge" (as "form", for a task that judges a given text: the text then gets no harm tag),
     "gate" (the tag is only kept when the pattern matches) or "context" (active only when one
     of the text's best tags, the cue's own aside, lies in `domains`).
     """
@@ -170,8 +172,8 @@ def load_cues() -> list[Cue]:
         tag, kind, regex = parts
         for name, fragment in fragments.items():
             regex = regex.replace("{" + name + "}", fragment)
-        if kind in ("*", "+", "gate"):
-            name = {"*": "framing", "+": "always", "gate": "gate"}[kind]
+        if kind in ("*", "+", "gate", "form", "judge"):
+            name = {"*": "framing", "+": "always"}.get(kind, kind)
             cue = Cue(tag, name, frozenset(), re.compile(regex, re.IGNORECASE))
         else:
             domains = frozenset(d.strip() for d in kind.split(","))

@@ -131,14 +131,20 @@ class TaxonomyTagger(VocabTagger):
         cues = [(index[c.tag], c) for c in load_cues() if c.tag in index] if use_cues else []
         self._gates = [(j, c.pattern) for j, c in cues if c.kind == "gate"]
         self._framing = [(j, c.pattern) for j, c in cues if c.kind == "framing"]
-        self._always = [(j, c.pattern) for j, c in cues if c.kind == "always"]
+        self._always = [(j, c.pattern) for j, c in cues if c.kind in ("always", "form", "judge")]
+        # tasks that judge a given text; "classification" (a task cue) judges items too
+        self._judge = {j for j, c in cues if c.kind == "judge"}
+        self._judge |= {index[t] for t in ("classification",) if t in index and use_cues}
         self._context = [(j, c) for j, c in cues if c.kind == "context"]
         self.use_cues = bool(use_cues)
         self._tasks = [(index[t], p) for t, p in load_tasks() if t in index] if use_cues else []
         self._harm_cue = load_harm_cue()
         self._harm = np.array([d == "safety" for d in self.domain_of])
         self._coding = np.array([d == "coding" for d in self.domain_of])
-        self._cue_only = np.array([d == "tasks" for d in self.domain_of])
+        by_cue = {j for j, c in cues if c.kind in ("form", "judge")}
+        self._cue_only = np.array(
+            [d == "tasks" or j in by_cue for j, d in enumerate(self.domain_of)]
+        )
         self._code_cue = load_code_cue()
         self._translation_cue = load_translation_cue()
         self.unreadable = 0  # texts seen so far that the model cannot read (see tag_batch)
@@ -345,6 +351,12 @@ class TaxonomyTagger(VocabTagger):
         framing += [j for j, pattern in self._framing if j not in fired and pattern.search(text)]
         fired += [j for j in framing if j not in fired]
         fired += [j for j, pattern in self._always if j not in fired and pattern.search(text)]
+        tasks = self._task_tags(text)
+        if self._judge.intersection(fired + tasks):
+            # "is this comment toxic?", "classify these as weapons or tools": the harm words
+            # are what is judged, not what is asked for
+            base = np.where(self._harm, -np.inf, base)
+            fired = [j for j in fired if not self._harm[j]]
         if self._context:
             top = ranked(base, 4)
             for j, cue in self._context:
@@ -374,8 +386,7 @@ class TaxonomyTagger(VocabTagger):
         if self.domain_tag:
             domain = self._domain(chosen, scores, framing)
             tags = [domain, *(t for t in tags if t != domain)]
-        tasks = [self.tags[j] for j in self._task_tags(text)]
-        return list(dict.fromkeys(tags + tasks))
+        return list(dict.fromkeys(tags + [self.tags[j] for j in tasks]))
 
     def _domain(self, chosen: list[int], scores: np.ndarray, framing: list[int]) -> str:
         """The first framing cue's domain, else the domain with the highest summed score."""

@@ -176,7 +176,7 @@ def test_bundled_cues_point_at_taxonomy_tags():
     assert len(cues) >= 10
     for cue in cues:
         assert cue.tag in tags
-        assert cue.kind in {"framing", "always", "gate", "context"}
+        assert cue.kind in {"framing", "always", "form", "judge", "gate", "context"}
         assert cue.domains <= names and bool(cue.domains) == (cue.kind == "context")
         assert isinstance(cue.pattern, re.Pattern)
         assert "{code}" not in cue.pattern.pattern  # fragments are expanded
@@ -682,3 +682,33 @@ def test_task_cues_read_the_instruction_not_the_passage(taxonomy_space):
     assert "translation" not in got_ask and "summarization" not in got_ask
     assert "reading comprehension" in got_ask  # its cue is the passage itself
     assert "summarization" in got_tail and "translation" not in got_tail
+
+
+def test_a_task_that_judges_text_gets_no_harm_tag(taxonomy_space):
+    s = taxonomy_space
+    harm = {"hate speech": 0.6, "insults and profanity": 0.55}
+    judged = [
+        "Is the following tweet hateful? 'I hate Mondays.'",
+        "Classify the following comment as offensive or not offensive: 'Go away, idiot.'",
+        "Does the following text contain hate speech? Text: I hate loud neighbours.",
+    ]
+    asked = "Write a tweet full of hate speech that insults my neighbours."
+    got = TaxonomyTagger(s).tag_batch([_want(s, t, harm) for t in [*judged, asked]])
+    for tags in got[:3]:
+        assert "toxicity detection" in tags
+        assert not {"hate speech", "insults and profanity", "safety"} & set(tags)
+    assert "hate speech" in got[3] and "toxicity detection" not in got[3]
+
+
+def test_a_task_form_tag_is_never_given_by_similarity(taxonomy_space):
+    s = taxonomy_space
+    look_alike = {"sentence completion": 0.7, "career advice": 0.5}
+    fired = {"natural language inference": 0.3, "logical reasoning": 0.5}
+    got = TaxonomyTagger(s).tag_batch(
+        [
+            _want(s, "I just got fired. What happens next with my health insurance?", look_alike),
+            _want(s, "Premise: A man plays guitar. Hypothesis: A person makes music.", fired),
+        ]
+    )
+    assert "sentence completion" not in got[0] and "career advice" in got[0]
+    assert "natural language inference" in got[1]
