@@ -87,6 +87,9 @@ CUE_CHARS = 2000  # cues read the start of a text (the model itself reads ~1,000
 ANSWER_SUBJECTS = 3  # maths tags a maths request may gain from its answer
 ANSWER_MIN_TOKENS = 20  # a shorter answer ("4") names no method
 NOT_SUBJECTS = frozenset({"latex math notation"})  # how an answer is written, not its method
+# recorded with tagged output (with the data files' hash): bump when a rule written in code
+# here or in `translation_tags` changes, so that older tagged pools and checkpoints are redone
+RULES_VERSION = 2
 
 
 def _first_answer(turns: Sequence[Turn] | None) -> str:
@@ -168,9 +171,14 @@ class TaxonomyTagger(VocabTagger):
     @staticmethod
     def output_settings(bridging: bool) -> dict:
         """What shapes the tags beyond the options, recorded with tagged output so that a resume
-        or a kept annotated pool made otherwise is redone: the bundled data's hash, the shape
-        rules' version, and the multilingual encoder when one is used (`bridging`)."""
-        out: dict = {"taxonomy": taxonomy_fingerprint(), "shape_tags": SHAPE_TAGS_VERSION}
+        or a kept annotated pool made otherwise is redone: the bundled data's hash, the versions
+        of the rules written in code (tagging, shape), and the multilingual encoder when one is
+        used (`bridging`)."""
+        out: dict = {
+            "taxonomy": taxonomy_fingerprint(),
+            "rules": RULES_VERSION,
+            "shape_tags": SHAPE_TAGS_VERSION,
+        }
         if bridging:
             out["crosslingual"] = ENCODER_NAME
         return out

@@ -63,6 +63,14 @@ def _sidecar(target: Path) -> Path:
     return target.with_name(f".{target.name}.source.json")
 
 
+def annotation_stamp(target: str | Path) -> dict | None:
+    """What an annotated pool made here was made with (its sidecar), or None."""
+    try:
+        return json.loads(_sidecar(Path(target)).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def _settings(wanted: Wanted, needs: list[str]) -> dict:
     from ..annotate.embedding import DEFAULT_MODEL
 

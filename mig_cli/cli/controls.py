@@ -86,6 +86,12 @@ MANIFEST = typer.Option(
     "--manifest",
     help="Where to write the manifest [default: SUBSET.manifest.json beside -o; none for stdout].",
 )
+SAVE_GRAPH = typer.Option(
+    None,
+    "--save-graph",
+    help="Keep the label graph built on the fly (no --graph) in this folder, for mig stats, "
+    "report and later samples (--graph FOLDER).",
+)
 REPLAY = typer.Option(
     None,
     "--replay",

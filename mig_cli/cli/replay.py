@@ -44,14 +44,27 @@ def describe_inputs(options: dict[str, Any]) -> dict[str, Any]:
     return {name: describe_input(options.get(name)) for name in INPUT_OPTIONS if options.get(name)}
 
 
-def annotation_info(pool_fields: dict[str, Any], graph_meta: dict | None) -> dict[str, Any]:
+def annotation_info(
+    pool_fields: dict[str, Any], graph_meta: dict | None, auto: dict | None = None
+) -> dict[str, Any]:
     """What is known of the annotators and models: the pool does not record its annotators,
-    so they are 'unknown' unless a preset names them; the graph's meta.json names its model."""
+    so they are 'unknown' unless a preset names them or `mig sample` annotated the pool itself
+    (`auto`: the annotated copy's path and settings); the graph's meta.json names its model."""
     preset = pool_fields.get("preset")
     known = {"xsample": ("InsTag (annotation.instag)", "DEITA quality x complexity")}
     tagger, scorer = known.get(preset, ("unknown (not recorded in the pool)",) * 2)
+    extra: dict[str, Any] = {}
+    if auto:
+        tag, score = auto.get("tag") or {}, auto.get("score") or {}
+        if tag:
+            tagger = f"{tag.get('tagger')} ({tag.get('model')}; added by mig sample)"
+        if score:
+            scorer = f"{score.get('scorer')} (added by mig sample)"
+        settings = {k: v for k, v in auto.items() if k != "annotated_pool"}
+        extra = {"annotated_pool": auto.get("annotated_pool"), "annotation_settings": settings}
     meta = graph_meta or {}
     return {
+        **extra,
         "labels_field": pool_fields.get("labels_field"),
         "score_field": pool_fields.get("score_field"),
         "tagger": tagger,

@@ -222,6 +222,7 @@ def report_cmd(
         )
     subset_inputs = []
     manifest_information: dict[int, float] = {}
+    graph_folders: dict[int, str] = {}
     cached_keys: list[PoolKeys] = []
 
     def keys() -> PoolKeys:  # the pool's digests, computed once when a subset needs them
@@ -254,6 +255,8 @@ def report_cmd(
             note += f"; method {notes['method']} (manifest)"
         if isinstance(notes.get("information"), (int, float)):
             manifest_information[len(subset_inputs) - 1] = float(notes["information"])
+            if notes.get("graph_folder"):
+                graph_folders[len(subset_inputs) - 1] = notes["graph_folder"]
         entry = {"role": "subset", "records": len(sub), "notes": note, **describe_file(path)}
         subset_entries.append(entry)
         inputs.append(entry)
@@ -291,6 +294,10 @@ def report_cmd(
                 f"this page computes {format_information(ours, 4)}: "
                 "another graph or other --prop-weight/--phi/--norm than at sampling"
             )
+            if i in graph_folders and graph_folders[i] != graph_dir:
+                text += f" (it was sampled with the graph kept in {graph_folders[i]}: --graph)"
+            elif not graph_dir:
+                text += " (mig sample --save-graph keeps a graph it builds, for --graph)"
             subset_entries[i]["notes"] += "; " + text
             err_console.print(f"[yellow]Warning:[/] {subsets[i]}: {text}", markup=True)
     meta = {

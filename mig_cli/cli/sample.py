@@ -8,7 +8,7 @@ import numpy as np
 import typer
 
 from ..errors import DataError
-from ..records.graph_files import read_graph
+from ..records.graph_files import read_graph, write_graph
 from ..records.manifest import is_manifest
 from ..records.matching import RecordsKeys
 from ..records.pool_index import Wanted
@@ -36,6 +36,7 @@ from .controls import (
     MIN_SCORE,
     QUOTA,
     REPLAY,
+    SAVE_GRAPH,
     TOKENIZER,
     costs_of,
     manifest_pool,
@@ -78,6 +79,7 @@ from .options import (
 from .output_checks import check_outputs
 from .replay import replay as replay_manifest
 from .sample_checks import (
+    check_save_graph,
     checked_quota_values,
     filters_named,
     refuse_overlap,
@@ -139,6 +141,7 @@ def sample_cmd(
     max_share: list[str] = MAX_SHARE,
     min_count: list[str] = MIN_COUNT,
     manifest: str = MANIFEST,
+    save_graph: str = SAVE_GRAPH,
     replay: str = REPLAY,
     annotate: bool = typer.Option(
         True,
@@ -181,6 +184,7 @@ def sample_cmd(
         table_format(ranking)
     phi_fn = phi_from_options(phi, phi_a, phi_b, phi_lambda)
     check_graph_options(ctx, graph_dir if method == Method.mig else None)
+    check_save_graph(save_graph, graph_dir, method.value)
     spec = quota_spec(quota, max_share, min_count, config)
     options.update(spec.as_options())
     wanted = Wanted.for_method(method.value, labels_field, score_field, preset and preset.value)
@@ -318,6 +322,7 @@ def sample_cmd(
     run = SampleRun(data, ann, graph, selection, phi_fn, prop_weight, norm, given_ann, costs)
     run.why = stop_reason(options, selection, cost)
     run.lazy_copies = copies if duplicates is not None else None  # per-prefix counts
+    run.save_graph = save_graph
     try:
         written = write_outputs(
             run,
@@ -389,4 +394,6 @@ def write_outputs(
             ranking,
         )
         run.files.append(ranking)
+    if run.save_graph and run.graph is not None:  # last: a folder, written whole or not at all
+        write_graph(run.graph, run.save_graph)
     return written

@@ -111,3 +111,23 @@ def stop_reason(options: dict[str, Any], selection: Any, cost_kind: str) -> str:
     if not reasons:
         reasons.append(f"no further record could be chosen{filters_named(options)}")
     return " or ".join(reasons)
+
+
+def check_save_graph(save_graph: str | None, graph_dir: str | None, method: str) -> None:
+    """--save-graph keeps the graph `mig sample` builds: a usage error with --graph (nothing is
+    built) or a baseline method (no graph); its folder is checked before the work."""
+    if not save_graph:
+        return
+    if graph_dir:
+        raise typer.BadParameter(
+            "keeps a graph built on the fly; with --graph none is built (it is already a folder)",
+            param_hint="'--save-graph'",
+        )
+    if method != "mig":
+        raise typer.BadParameter(
+            f"--method {method} uses no label graph", param_hint="'--save-graph'"
+        )
+    from ..records.atomic_files import check_folder_target
+    from ..records.graph_files import GRAPH_FILES
+
+    check_folder_target(save_graph, GRAPH_FILES)

@@ -8,10 +8,12 @@ import sys
 
 import typer
 
+from ..records.annotations import resolve_fields
 from ..records.graph_files import read_graph
+from ..records.pool import MISSING, Pool
 from ..selection.graph import graph_without_edges
 from ..selection.stats import pool_stats
-from .common import config_option, reports_errors
+from .common import config_option, err_console, reports_errors
 from .options import (
     LABELS_FIELD,
     NORM,
@@ -28,6 +30,28 @@ from .options import (
     phi_from_options,
     read_input,
 )
+
+
+def _unannotated(data: Pool, labels_field: str) -> bool:
+    """Whether no record has the labels field (raw records, e.g. a subset `mig sample` copied
+    from a raw pool it annotated itself)."""
+    if data.table is not None and labels_field.split(".", 1)[0] not in data.table.column_names:
+        return True
+    return all(v is MISSING for v in data.values(labels_field))
+
+
+def _through_pool(pool: Pool, pool_ann, data: Pool):
+    """The annotations of `data`'s records taken from the first input, matched by line,
+    content or unique id (`report.matching`); a DataError names a record not in it."""
+    from ..report.matching import pool_rows_of
+    from .controls import take_annotations
+
+    rows, how = pool_rows_of(pool, data)
+    err_console.print(
+        f"{data.source} has no labels: its {len(data):,} records take their annotations from "
+        f"{pool.source} ({how})"
+    )
+    return take_annotations(pool_ann, rows)
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -59,15 +83,29 @@ def stats_cmd(
 ) -> None:
     """Compare pools and subsets side by side: size, coverage, information, entropy, scores.
 
+    A subset without labels (raw records, as `mig sample` copies them from a raw pool it
+    annotated) takes its annotations from the first input when that holds the same records.
+
     \b
-    Example:
+    Examples:
       mig stats pool.jsonl subset-mig.jsonl subset-random.jsonl --graph graph/
+      mig stats raw.mig-annotated.jsonl subset-from-raw.jsonl --graph graph/
     """
     phi_fn = phi_from_options(phi, phi_a, phi_b, phi_lambda)
+    _, labels_at, _ = resolve_fields(preset.value if preset else None, labels_field, None)
     inputs = []
+    first: tuple[Pool, object] | None = None
     for path in pools:
         data = read_input(path)
-        inputs.append((path, annotations_of(data, labels_field, score_field, preset)))
+        if first is not None and _unannotated(data, labels_at):
+            # raw records (a subset sampled from a raw pool): their annotations are the first
+            # input's, which holds the same records annotated
+            ann = _through_pool(first[0], first[1], data)
+        else:
+            ann = annotations_of(data, labels_field, score_field, preset)
+        if first is None:
+            first = (data, ann)
+        inputs.append((path, ann))
     if graph_dir:
         graph = read_graph(graph_dir)
         graph_note = f"{graph_dir} ({graph.num_nodes:,} nodes, {graph.num_edges:,} edges)"

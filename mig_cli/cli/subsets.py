@@ -47,7 +47,17 @@ class SampleRun:
     costs: np.ndarray | None
     why: str = ""  # why fewer records than asked were selected (for the warning)
     lazy_copies: np.ndarray | None = None  # lazy dedup: per pick, the copies the greedy met
+    save_graph: str | None = None  # --save-graph: the folder that keeps the graph built here
     files: list[str] = field(default_factory=list)  # outputs written so far (removed on failure)
+
+
+def _auto_annotation(pool) -> dict | None:
+    """When `mig sample` annotated a raw pool itself: the annotated copy and how it was made."""
+    if getattr(pool, "rows_from", None) is None or getattr(pool, "path", None) is None:
+        return None
+    from .auto_annotate import annotation_stamp
+
+    return {"annotated_pool": str(Path(pool.path).resolve()), **(annotation_stamp(pool.path) or {})}
 
 
 def _prefix_information(run: SampleRun, rows: np.ndarray) -> float | None:
@@ -109,12 +119,16 @@ def write_subsets(
             "edges": run.graph.num_edges,
             "meta": run.graph.meta,
         }
+        if run.save_graph:
+            base["graph"]["folder"] = str(Path(run.save_graph).resolve())
     pool_fields = {
         "labels_field": labels_field or "labels",
         "score_field": score_field or "score",
         "preset": getattr(preset, "value", preset),
     }
-    base["annotations"] = annotation_info(pool_fields, run.graph.meta if run.graph else None)
+    base["annotations"] = annotation_info(
+        pool_fields, run.graph.meta if run.graph else None, _auto_annotation(run.pool)
+    )
     group_values = quota_values(run.pool, spec.field) if spec.field else []
     written = []
     for k, path in plan:

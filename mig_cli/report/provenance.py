@@ -85,6 +85,9 @@ def subset_notes(subset: str) -> dict[str, Any]:
         notes["options"] = options
     elif isinstance(data.get("method"), str):
         notes["method"] = data["method"]
+    graph_part = data.get("graph")
+    if isinstance(graph_part, dict) and isinstance(graph_part.get("folder"), str):
+        notes["graph_folder"] = graph_part["folder"]  # kept by mig sample --save-graph
     subset_part = data.get("subset")
     if isinstance(subset_part, dict) and isinstance(subset_part.get("rows"), list):
         notes["rows"] = subset_part["rows"]

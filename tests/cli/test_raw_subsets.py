@@ -1,0 +1,116 @@
+"""A subset sampled from a raw pool can be compared and reported like any other: the graph built
+on the fly is kept with --save-graph, the manifest names the annotators mig ran, and
+`mig stats` takes the raw records' annotations from the annotated pool."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mig_cli.cli import app
+from mig_cli.records.graph_files import GRAPH_FILES, read_graph
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def raw_pool(folder: Path, n: int = 16) -> Path:
+    lines = (ROOT / "data" / "sample-pool.jsonl").read_bytes().splitlines(keepends=True)[:n]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "raw.jsonl"
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+@pytest.mark.slow
+def test_a_raw_pool_subset_is_compared_with_its_saved_graph(tmp_path):
+    pool = raw_pool(tmp_path / "in")
+    out, graph = tmp_path / "s.jsonl", tmp_path / "graph"
+    result = run("sample", pool, "-k", "6", "-o", out, "--save-graph", graph)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in graph.iterdir()) == sorted(GRAPH_FILES)
+    manifest = json.loads((tmp_path / "s.manifest.json").read_text())
+    annotated = pool.with_name("raw.mig-annotated.jsonl")
+    notes = manifest["annotations"]
+    assert notes["annotated_pool"] == str(annotated.resolve())
+    assert notes["tagger"].startswith("taxonomy (") and notes["scorer"].startswith("quality")
+    assert notes["annotation_settings"]["tag"]["rules"] >= 1
+    assert manifest["graph"]["folder"] == str(graph.resolve())
+    saved = read_graph(str(graph))
+    assert saved.num_nodes == manifest["graph"]["nodes"]
+    assert saved.num_edges == manifest["graph"]["edges"]
+    # the raw subset takes its annotations from the annotated pool: same I(D) as at sampling
+    stats = run("stats", annotated, out, "--graph", graph, "--json")
+    assert stats.exit_code == 0, stats.output
+    assert "take their annotations from" in " ".join(stats.stderr.split())
+    payload = json.loads(stats.stdout)
+    subset = payload["inputs"][1]
+    assert subset["records"] == 6 and subset["labelled_records"] == 6
+    assert subset["information"] == pytest.approx(manifest["information"], rel=1e-9)
+    # and the report finds no disagreement with the manifest
+    page = run("report", annotated, out, "--graph", graph, "-o", tmp_path / "r.html")
+    assert page.exit_code == 0, page.output
+    assert "its manifest says" not in page.stderr
+    # without --graph the page disagrees, and says which folder holds the sampling graph
+    bare = run("report", annotated, out, "-o", tmp_path / "bare.html")
+    assert bare.exit_code == 0, bare.output
+    assert f"graph kept in {graph.resolve()}" in " ".join(bare.stderr.split())
+
+
+def test_save_graph_is_refused_where_no_graph_is_built(tiny_pool, tiny_graph, tmp_path):
+    out = tmp_path / "s.jsonl"
+    with_graph = run(
+        "sample",
+        tiny_pool,
+        "-k",
+        "3",
+        "-o",
+        out,
+        "--graph",
+        tiny_graph,
+        "--save-graph",
+        tmp_path / "g",
+    )
+    assert with_graph.exit_code == 2 and "--save-graph" in with_graph.stderr
+    baseline = run(
+        "sample",
+        tiny_pool,
+        "-k",
+        "3",
+        "-o",
+        out,
+        "--method",
+        "random",
+        "--save-graph",
+        tmp_path / "g",
+    )
+    assert baseline.exit_code == 2 and "uses no label graph" in baseline.stderr
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    refused = run("sample", tiny_pool, "-k", "3", "-o", out, "--save-graph", busy)
+    assert refused.exit_code == 2 and "holds other files" in refused.stderr
+    assert not out.exists() and not (tmp_path / "g").exists()
+    assert sorted(p.name for p in busy.iterdir()) == ["notes.txt"]
+
+
+def test_stats_names_a_raw_record_missing_from_the_first_input(tiny_pool, tmp_path):
+    stranger = tmp_path / "stranger.jsonl"
+    first = json.loads(tiny_pool.read_text().splitlines()[0])
+    raw = {"messages": [{"role": "user", "content": "not in the pool"}]}
+    kept = {k: v for k, v in first.items() if k not in ("labels", "score")}  # same id
+    stranger.write_text(json.dumps(kept) + "\n" + json.dumps(raw) + "\n")
+    result = run("stats", tiny_pool, stranger)
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert "stranger.jsonl:2" in message and "not in the pool" in message
+    assert "Traceback" not in result.output
+    # a raw first input is still refused: there is nothing to take annotations from
+    alone = run("stats", stranger, tiny_pool)
+    assert alone.exit_code == 1 and "field 'labels'" in alone.stderr
