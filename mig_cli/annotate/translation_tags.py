@@ -16,8 +16,9 @@ translation". These labels are therefore given by rule, never by similarity:
   "に", "로"; the source is a language named after "from" (or before "to" in "English to
   French"), else the language the request is written in.
 - `code_port(text)`: a request to move code from one programming language to another (a
-  porting verb and two languages, a porting verb and a target language with code given, or
-  "the Rust equivalent of this Python function").
+  porting verb followed by "to/into/in" a language, with a second language named or code
+  given; a porting verb, two languages and code anywhere; or "the Rust equivalent of this
+  Python function").
 
 `translation_labels(text)` maps the result onto the bundled taxonomy: "translation" always,
 "translation to english" when the target is English, "english to X translation" (X Spanish,
@@ -171,6 +172,14 @@ _VERBS = {
     "ja": r"翻訳|訳して|訳す|訳し|直して|直す",
     "ko": r"번역",
 }
+# request forms of the CJK verbs, needed when no target language is named
+_ASKED = {
+    "zh": re.compile(
+        r"(?:请|請|帮我|幫我|把.{0,40}?)翻[译譯]|翻[译譯](?:一下|成|为|為|这|這|以下|下面|下列|[:：])"
+    ),
+    "ja": re.compile(r"(?:翻訳|訳)(?:して|しなさい|せよ|してください|をお願い|お願い)|訳せ"),
+    "ko": re.compile(r"번역(?:해|하여|하세요|해주세요|해 주세요|을 부탁|부탁)"),
+}
 _ORDER = ("en", "fr", "es", "de", "ru", "zh", "ja", "ko")
 _FIGURATIVE = re.compile(
     r"\btranslat\w*\b[^.?!:\n]{0,40}?\b(?:into|to)\s+(?!the\b|a\b|an\b)(\w+)", re.IGNORECASE
@@ -180,6 +189,16 @@ RULE_LABELS = frozenset(
     {"translation", "code translation", "translation to english"}
     | {f"english to {lang} translation" for lang in DIRECTED}
 )  # the labels only `translation_labels` gives
+# a translation in the geometric sense: a shape moved by units or a vector
+_GEOMETRIC = re.compile(
+    r"\btranslat\w*\b[^.?!\n]{0,60}?\b(?:units?|to the (?:left|right)|upward|downward|vector)\b"
+    r"|\b(?:graph|point|segment|figure|shape|triangle|parabola|circle|line|plane|polygon|square"
+    r"|quadrilateral|curve)s?\b[^.?!\n]{0,40}?\btranslat|\b(?:rotation|reflection)s? (?:and|or) "
+    r"(?:a )?translation",
+    re.IGNORECASE,
+)
+# without a named language an English request uses the verb itself: "translate this"
+_BASE_VERB = re.compile(r"\btranslate\b", re.IGNORECASE)
 ASK_SPAN = 120  # characters: without a target language, the verb must lie this near an end
 _LATIN_LANGS = frozenset({"en", "fr", "es", "de"})
 
@@ -258,11 +277,16 @@ def translation_request(text: str) -> TranslationAsk | None:
     if set_phrase and target is None:
         target = _find(_TARGETS, "to " + text.split(":", 1)[0].split()[-1], ["en"])
     if target is None:
-        if verbs == ["ja"] and not re.search(r"翻訳|訳", text):
-            return None  # 直して alone ("fix this") is no translation without a target language
-        figurative = _FIGURATIVE.search(text)
-        if figurative and not _ANY_LANGUAGE_EN.search(text):
-            return None  # "translate my ideas into action"
+        cjk = [lang for lang in verbs if lang in _ASKED]
+        if cjk and cjk == verbs and not any(_ASKED[lang].search(text) for lang in cjk):
+            # "最も翻訳された作家" (the most translated writers), 直して alone ("fix this"):
+            # without a target language only a request form asks for a translation
+            return None
+        if verbs == ["en"] and not _ANY_LANGUAGE_EN.search(text):
+            if _FIGURATIVE.search(text) or _GEOMETRIC.search(text):
+                return None  # "translate my ideas into action", "translated two units left"
+            if not _BASE_VERB.search(text):
+                return None  # "the most translated author", "a modern translation of"
         if "en" in verbs and verbs == ["en"] and not re.search(r"\btranslat", text, re.I):
             return None  # "write it in bold": a set phrase without a language
         if not any(_near_an_end(_VERB_RE[lang], text) for lang in verbs):
@@ -283,18 +307,37 @@ def translation_request(text: str) -> TranslationAsk | None:
 _PROGRAMMING = (
     r"python|javascript|typescript|java|kotlin|scala|c\+\+|cpp|c#|csharp|rust|ruby|php|swift"
     r"|perl|haskell|lua|dart|julia|matlab|golang|elixir|erlang|clojure|fortran|cobol|bash"
-    r"|powershell|objective-c|(?-i:Go|C|R)"
+    r"|powershell|objective-c|shell(?: script)?|(?-i:Go|C|R)"
 )
-# a porting verb, then within the sentence "to/into/in" a programming language
-_PORT = re.compile(
-    r"\b(?:translat\w*|convert|port|rewrite|re-?implement|transpile|migrate|turn)\b"
-    r"[^.?!\n]{0,60}?\b(?:to|into|in)\s+(?:an?\s+)?(?:equivalent\s+|idiomatic\s+|modern\s+)?(?:"
+_VERB = r"\b(?:translat\w*|convert|port|rewrite|re-?implement|transpile|migrate|turn)\b"
+_OBJECT = (
+    r"(?:code|function|program|script|snippet|class|method|module|closure|implementation|example|"
     + _PROGRAMMING
     + r")"
-    r"(?![\w+#])",
+)
+_TARGET = (
+    r"\b(?:to|into|in)\s+(?:an?\s+)?(?:equivalent\s+|idiomatic\s+|modern\s+)?(?:"
+    + _PROGRAMMING
+    + r")(?![\w+#])"
+)
+# a porting verb whose object is code ("this Python code", "this"), then "to/into/in" a
+# programming language within the sentence
+_PORT = re.compile(
+    _VERB
+    + r"(?:\s+(?:this|it|that)\s+|[^.?!\n]{0,60}?\b"
+    + _OBJECT
+    + r"(?![\w+#])[^.?!\n]{0,60}?)"
+    + _TARGET,
+    re.IGNORECASE,
+)
+# "Translate the following JavaScript function that ...": a porting verb on given code
+_PORT_GIVEN = re.compile(
+    _VERB + r"\s+(?:the|this|my|that|these)\s+(?:following\s+|given\s+|above\s+)?"
+    r"(?:[\w+#-]+\s+){0,2}?(?:code|function|program|script|snippet|class|method|closure|example)",
     re.IGNORECASE,
 )
 _LANGUAGE_RE = re.compile(r"(?<![\w+#])(?:" + _PROGRAMMING + r")(?![\w+#])", re.IGNORECASE)
+_ALIASES = {"cpp": "c++", "csharp": "c#", "golang": "go", "shell script": "shell", "bash": "shell"}
 _EQUIVALENT = re.compile(
     r"\b(?:" + _PROGRAMMING + r")\s+(?:equivalent|version|counterpart|port)\s+of\s+"
     r"(?:this|that|the|my|following|these)\b",
@@ -307,11 +350,14 @@ def code_port(text: str) -> bool:
     """Whether the request asks to move code into another programming language (see the module
     docstring)."""
     named = {m.group(0).lower() for m in _LANGUAGE_RE.finditer(text)}
+    named = {_ALIASES.get(name, name) for name in named}
     if _EQUIVALENT.search(text) and len(named) >= 2:
         return True
-    if not _PORT.search(text):
-        return False
-    return len(named) >= 2 or bool(_CODE_GIVEN.search(text))
+    if _PORT.search(text):
+        return len(named) >= 2 or bool(_CODE_GIVEN.search(text))
+    # "Translate the following JavaScript function that ... into Python": the target may come
+    # after a long description when two languages are named and code is given
+    return bool(_PORT_GIVEN.search(text)) and len(named) >= 2 and bool(_CODE_GIVEN.search(text))
 
 
 def translation_labels(text: str) -> list[str]:

@@ -60,6 +60,9 @@ TO_ENGLISH = ["translation", "translation to english"]
         ("What's the best word for happy?", []),
         ("Write it in bold.", []),
         ("この文章の誤字を直してください", []),
+        ("最も翻訳された2人の英文学者は誰か", []),  # "the most translated", not a request
+        ("请翻译这段话：今天天气很好", ["translation"]),
+        ("この文を翻訳してください：こんにちは", ["translation"]),
         ("What is the capital of France?", []),
     ],
 )
@@ -82,6 +85,12 @@ def test_a_translation_verb_inside_a_quoted_passage_is_not_the_request():
         ("Can you write the Rust equivalent of this Python function? def f(x): return 2*x", True),
         ("Port this to Go:\n\ndef add(a, b):\n    return a + b", True),
         ("Translate the following C++ code snippet to equivalent Python code: int a = 5;", True),
+        (
+            "Translate the following JavaScript function that calculates the factorial of a "
+            "number into a Python function.\n\nfunction f(n) { return n ? n * f(n - 1) : 1; }",
+            True,
+        ),
+        ("Translate the following shell script into a Python script: echo hi;", True),
         ("I want to switch from Python to Java, which version should I learn?", False),
         (
             "Write a function in Python that converts Celsius to Fahrenheit. def f(c): return c",
