@@ -311,10 +311,11 @@ class TaxonomyTagger(VocabTagger):
         language = script_language(text)
         if language:
             tags.insert(0, f"written in {language}")
-        if self.domain_tag:
-            domains = [self.domain_of[j] for j in chosen if self.domain_of[j] != "tasks"]
-            domain = domains[0] if domains else "language"
-            tags.insert(0, domain)
+        domains = [self.domain_of[j] for j in chosen if self.domain_of[j] != "tasks"]
+        if self.domain_tag and domains:
+            # no topic found: no domain either ("language" would join these records to real
+            # language tasks); the language tag comes first and names the record's kind
+            tags.insert(0, domains[0])
         return list(dict.fromkeys(tags))
 
     def _open(self, text: str) -> tuple[np.ndarray, list[int]]:
