@@ -63,6 +63,7 @@ import numpy as np
 from ..records.chat import Turn
 from ..records.chat_text import turn_pairs
 from .crosslingual import BRIDGED, ENCODER_NAME, CrosslingualTopics, pick_topics
+from .judged_text import asked_part
 from .quality import approx_tokens
 from .shape_tags import VERSION as SHAPE_TAGS_VERSION
 from .shape_tags import instruction_of, shape_tags
@@ -138,9 +139,11 @@ class TaxonomyTagger(VocabTagger):
         # tasks that judge a given text; "classification" (a task cue) judges items too
         self._judge = {j for j, c in cues if c.kind == "judge"}
         self._judge |= {index[t] for t in ("classification",) if t in index and use_cues}
+        self._judging = [c.pattern for j, c in cues if c.kind == "judge"]
         self._context = [(j, c) for j, c in cues if c.kind == "context"]
         self.use_cues = bool(use_cues)
         self._tasks = [(index[t], p) for t, p in load_tasks() if t in index] if use_cues else []
+        self._judging += [p for j, p in self._tasks if j in self._judge]
         self._harm_cue = load_harm_cue()
         self._harm = np.array([d == "safety" for d in self.domain_of])
         self._coding = np.array([d == "coding" for d in self.domain_of])
@@ -361,9 +364,11 @@ class TaxonomyTagger(VocabTagger):
         fired += [j for j in framing if j not in fired]
         fired += [j for j, pattern in self._always if j not in fired and pattern.search(text)]
         tasks = self._task_tags(text)
-        if self._judge.intersection(fired + tasks):
+        if self._judge.intersection(fired + tasks) and not self._harm_cue.search(
+            asked_part(text, self._judging)
+        ):
             # "is this comment toxic?", "classify these as weapons or tools": the harm words
-            # are what is judged, not what is asked for
+            # are what is judged, not what is asked for (`judged_text`)
             base = np.where(self._harm, -np.inf, base)
             fired = [j for j in fired if not self._harm[j]]
         if self._context:
