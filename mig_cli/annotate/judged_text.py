@@ -32,8 +32,9 @@ _QUOTED = re.compile(
     )
 )
 _FIELD = re.compile(
-    r"(?im)(?:^|(?<=[.?!])[ \t]+)[ \t]*(?:tweet|text|comment|post|message|sentence(?:[ \t]*[12AB])?|review|premise"
-    r"|hypothesis|statement|passage|claim|headline|reply|response|input)[ \t]*:.*$"
+    r"(?im)(?:^|(?<=[.?!])[ \t]+)[ \t]*(?:tweet|text|comment|post|message"
+    r"|sentence(?:[ \t]*[12AB])?|review|premise|hypothesis|statement|passage|claim|headline"
+    r"|reply|response|input)[ \t]*:.*$"
 )
 JUDGED_WORDS = re.compile(
     r"\b(?:non-?|not[ -])?(?:toxic(?:ity)?|hateful|hate[ -]speech|offensive|abusive|harmful"

@@ -13,8 +13,10 @@ import typer
 
 from .. import __version__
 from ..errors import DataError
+from ..records.annotations import resolve_fields
 from ..records.atomic_files import write_text
 from ..records.graph_files import read_graph
+from ..records.matching import RecordsKeys
 from ..records.pool import MISSING, Pool
 from ..records.writers import read_table
 from ..selection.graph import graph_without_edges
@@ -41,6 +43,7 @@ from .options import (
     read_input,
 )
 from .output_checks import check_outputs
+from .raw_subsets import annotation_fields, lacks_labels, match_raw
 
 
 def _need_plotting() -> None:
@@ -78,9 +81,12 @@ def _read_ranking(path: str, subset: Pool):
     return gains, ranking_dedup_count(columns), listed
 
 
-def _subset_rows(data: Pool, sub: Pool, listed, ranking: str | None, notes: dict, pool_sha, keys):
+def _subset_rows(
+    data: Pool, sub: Pool, listed, ranking: str | None, notes: dict, pool_sha, keys, raw=()
+):
     """Pool rows of a subset: the ranking's or the manifest's rows when they check out record
-    by record (fast), else found by matching against the whole pool."""
+    by record (fast), else found by matching against the whole pool; `raw`: the annotation
+    fields to leave out when the subset holds raw records (`raw_subsets`)."""
     from ..report.matching import first_mismatch, pool_rows_of
 
     if listed is not None:
@@ -99,6 +105,9 @@ def _subset_rows(data: Pool, sub: Pool, listed, ranking: str | None, notes: dict
         if first_mismatch(data, sub, rows) is None:
             return rows, "rows from its manifest, checked record by record"
     with err_console.status(f"finding the records of {sub.source} in the pool"):
+        if raw:
+            match = match_raw(RecordsKeys(data.rows(), ignore=raw), sub, data.source)
+            return match.rows, "raw records matched by content without annotations, or id"
         return pool_rows_of(data, sub, keys())
 
 
@@ -205,6 +214,7 @@ def report_cmd(
     phi_fn = phi_from_options(phi, phi_a, phi_b, phi_lambda)
     data = read_input(pool)
     ann = annotations_of(data, labels_field, score_field, preset)
+    _, labels_at, _ = resolve_fields(preset.value if preset else None, labels_field, None)
     if graph_dir:
         graph = read_graph(graph_dir)
     else:
@@ -245,7 +255,8 @@ def report_cmd(
                 }
             )
         ranking = rankings[i] if i < len(rankings) else None
-        rows, how = _subset_rows(data, sub, listed, ranking, notes, pool_info["sha256"], keys)
+        raw = annotation_fields(labels_at, score_field) if lacks_labels(sub, labels_at) else ()
+        rows, how = _subset_rows(data, sub, listed, ranking, notes, pool_info["sha256"], keys, raw)
         if notes.get("dedup_skipped") is not None:  # the manifest counts the whole pool's
             dedup = notes["dedup_skipped"]
         name = Path(path).name if path != "-" else "stdin"

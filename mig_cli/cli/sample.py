@@ -10,7 +10,6 @@ import typer
 from ..errors import DataError
 from ..records.graph_files import read_graph, write_graph
 from ..records.manifest import is_manifest
-from ..records.matching import RecordsKeys
 from ..records.pool_index import Wanted
 from ..records.writers import output_format, table_format, write_table
 from ..selection.selection import select
@@ -72,21 +71,22 @@ from .options import (
     Method,
     PhiName,
     Preset,
-    annotations_of,
     phi_from_options,
     read_input,
 )
 from .output_checks import check_outputs
 from .replay import replay as replay_manifest
 from .sample_checks import (
+    check_not_the_annotated_copy,
     check_save_graph,
     checked_quota_values,
     filters_named,
     refuse_overlap,
     refuse_replay_with_options,
     stop_reason,
+    warn_if_replacing_graph,
 )
-from .sample_input import check_graph_options, given_rows, open_pool, report_coverage
+from .sample_input import check_graph_options, open_pool, read_given, report_coverage
 from .subsets import SampleRun, remove_outputs, write_subsets
 
 
@@ -177,7 +177,9 @@ def sample_cmd(
     if k is None and budget_tokens is None:
         raise typer.BadParameter("give -k, --budget-tokens, or both", param_hint="'-k'")
     inputs = [pool, given, graph_dir, include, exclude]
-    check_outputs(inputs, [("-o", output), ("--ranking", ranking), ("--manifest", manifest)])
+    written_to = [("-o", output), ("--ranking", ranking), ("--manifest", manifest)]
+    check_outputs(inputs, written_to)
+    check_not_the_annotated_copy(pool, written_to)
     if output is not None:
         output_format(output)
     if ranking:
@@ -208,11 +210,10 @@ def sample_cmd(
             else read_input(given, "reading given", allow_empty=True)
         )
         if len(given_pool):
-            if method == Method.mig:
-                given_ann = annotations_of(given_pool, labels_field, score_field, preset)
-            exclude_mask |= given_rows(
-                data, RecordsKeys(given_pool.rows(), given_pool.lines), given_pool.source
+            given_ann, mask = read_given(
+                data, ann, given_pool, method == Method.mig, labels_field, score_field, preset
             )
+            exclude_mask |= mask
         counts["given"] = len(given_pool)
     outside = []  # given and excluded records: their copies in the pool are never picked
     if given and dedup != Dedup.none:
@@ -395,5 +396,6 @@ def write_outputs(
         )
         run.files.append(ranking)
     if run.save_graph and run.graph is not None:  # last: a folder, written whole or not at all
+        warn_if_replacing_graph(run.save_graph, run.graph)
         write_graph(run.graph, run.save_graph)
     return written

@@ -131,3 +131,44 @@ def check_save_graph(save_graph: str | None, graph_dir: str | None, method: str)
     from ..records.graph_files import GRAPH_FILES
 
     check_folder_target(save_graph, GRAPH_FILES)
+
+
+def check_not_the_annotated_copy(pool: str, outputs: list[tuple[str, str | None]]) -> None:
+    """An output may not be the file where `mig sample` keeps a raw pool's annotated copy
+    (POOL.mig-annotated.jsonl beside it): writing the subset there would destroy the copy that
+    the next run trusts. A usage error, before any work."""
+    if not pool or pool == "-":
+        return
+    from pathlib import Path
+
+    from .auto_annotate import annotated_target
+
+    copy, beside = annotated_target(pool, "", None)
+    if not beside:
+        return
+    for flag, path in outputs:
+        if path and path != "-" and Path(path).resolve() == copy.resolve():
+            raise typer.BadParameter(
+                f"{path} is where the annotated copy of {pool} is kept; name another file",
+                param_hint=f"'{flag}'",
+            )
+
+
+def warn_if_replacing_graph(folder: str, graph) -> None:
+    """--save-graph over a graph built from other labels: say so (subsets sampled with the old
+    one name this folder in their manifests)."""
+    import json
+    from pathlib import Path
+
+    meta_path = Path(folder) / "meta.json"
+    try:
+        old = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(old, dict):
+        return
+    if old.get("input_fingerprint") != graph.meta.get("input_fingerprint"):
+        warn(
+            f"{folder} held a graph built from other labels ({old.get('input', 'unknown input')}); "
+            "it is replaced, and subsets sampled with it no longer match it"
+        )

@@ -9,7 +9,8 @@ import numpy as np
 import typer
 
 from ..errors import DataError
-from ..records.matching import KeySource, Match, match_rows
+from ..records.matching import KeySource, Match, RecordsKeys, match_rows
+from ..records.pool import Pool
 from ..records.pool_index import PoolIndex, Wanted, index_pool
 from ..selection.coverage import Coverage, coverage_warnings
 from .auto_annotate import annotate_pool, can_annotate
@@ -54,6 +55,31 @@ def given_rows(pool: KeySource, given: KeySource, given_source: str) -> np.ndarr
             "pool; they count in the starting state only"
         )
     return match.pool_mask()
+
+
+def read_given(data, ann, given: Pool, mig: bool, labels_field, score_field, preset):
+    """The `--given` records' annotations (None unless `mig`) and the mask of their pool rows.
+
+    Raw given records (a subset `mig sample` wrote from a raw pool, or its manifest) take their
+    labels and score from the pool they are found in (`raw_subsets`); a record not there is a
+    DataError, as it has no annotations to start from."""
+    from ..records.annotations import resolve_fields
+    from .controls import take_annotations
+    from .options import annotations_of
+    from .raw_subsets import given_keys, lacks_labels, match_raw
+
+    _, labels_at, _ = resolve_fields(preset.value if preset else None, labels_field, None)
+    if lacks_labels(given, labels_at):
+        pool_keys = given_keys(data, labels_at, score_field)
+        if mig:
+            match = match_raw(pool_keys, given, data.source)
+            return take_annotations(ann, match.rows), match.pool_mask()
+        ignore = tuple(getattr(pool_keys, "ignore", ()))
+        keys = RecordsKeys(given.rows(), given.lines, ignore=ignore)
+        return None, given_rows(pool_keys, keys, given.source)
+    given_ann = annotations_of(given, labels_field, score_field, preset) if mig else None
+    keys = RecordsKeys(given.rows(), given.lines)
+    return given_ann, given_rows(data, keys, given.source)
 
 
 def report_coverage(cov: Coverage | None, k: int, *, graph_given: bool) -> None:

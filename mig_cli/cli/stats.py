@@ -8,9 +8,9 @@ import sys
 
 import typer
 
-from ..records.annotations import resolve_fields
+from ..records.annotations import Annotations, resolve_fields
 from ..records.graph_files import read_graph
-from ..records.pool import MISSING, Pool
+from ..records.pool import Pool
 from ..selection.graph import graph_without_edges
 from ..selection.stats import pool_stats
 from .common import config_option, err_console, reports_errors
@@ -30,28 +30,26 @@ from .options import (
     phi_from_options,
     read_input,
 )
+from .raw_subsets import annotation_fields, annotations_through, lacks_labels
 
 
-def _unannotated(data: Pool, labels_field: str) -> bool:
-    """Whether no record has the labels field (raw records, e.g. a subset `mig sample` copied
-    from a raw pool it annotated itself)."""
-    if data.table is not None and labels_field.split(".", 1)[0] not in data.table.column_names:
-        return True
-    return all(v is MISSING for v in data.values(labels_field))
+def warn_if_not_as_sampled(path: str, information: float, graph_dir: str | None) -> None:
+    """A subset whose manifest (`mig sample`) says another I(D) than computed here: another
+    graph or other options than at sampling; name the graph folder it was sampled with."""
+    from ..report.provenance import subset_notes
 
-
-def _through_pool(pool: Pool, pool_ann, data: Pool):
-    """The annotations of `data`'s records taken from the first input, matched by line,
-    content or unique id (`report.matching`); a DataError names a record not in it."""
-    from ..report.matching import pool_rows_of
-    from .controls import take_annotations
-
-    rows, how = pool_rows_of(pool, data)
-    err_console.print(
-        f"{data.source} has no labels: its {len(data):,} records take their annotations from "
-        f"{pool.source} ({how})"
+    notes = subset_notes(path)
+    said = notes.get("information")
+    if not isinstance(said, (int, float)) or math.isclose(said, information, rel_tol=1e-9):
+        return
+    text = (
+        f"{path}: its manifest says I(D) = {said:,.4f}, this table has {information:,.4f}: "
+        "another graph or other --prop-weight/--phi/--norm than at sampling"
     )
-    return take_annotations(pool_ann, rows)
+    folder = notes.get("graph_folder")
+    if folder and folder != graph_dir:
+        text += f" (it was sampled with the graph kept in {folder}: --graph)"
+    err_console.print(f"[yellow]Warning:[/] {text}", markup=True)
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -94,13 +92,19 @@ def stats_cmd(
     phi_fn = phi_from_options(phi, phi_a, phi_b, phi_lambda)
     _, labels_at, _ = resolve_fields(preset.value if preset else None, labels_field, None)
     inputs = []
-    first: tuple[Pool, object] | None = None
+    first: tuple[Pool, Annotations] | None = None
     for path in pools:
         data = read_input(path)
-        if first is not None and _unannotated(data, labels_at):
+        if first is not None and lacks_labels(data, labels_at):
             # raw records (a subset sampled from a raw pool): their annotations are the first
             # input's, which holds the same records annotated
-            ann = _through_pool(first[0], first[1], data)
+            ann, how = annotations_through(
+                first[0], first[1], data, annotation_fields(labels_at, score_field)
+            )
+            err_console.print(
+                f"{data.source} has no labels: its {len(data):,} records take their "
+                f"annotations from {first[0].source} (matched by {how})"
+            )
         else:
             ann = annotations_of(data, labels_field, score_field, preset)
         if first is None:
@@ -122,6 +126,8 @@ def stats_cmd(
         ]
     except ValueError as exc:  # options the sampler's arithmetic cannot use (core checks)
         raise typer.BadParameter(str(exc)) from None
+    for path, found in results[1:]:
+        warn_if_not_as_sampled(path, found.information, graph_dir)
     if as_json:
         payload = {
             "graph": graph_dir,

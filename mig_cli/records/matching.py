@@ -185,16 +185,23 @@ class RecordsKeys:
 
     def __init__(
         self,
-        records: Sequence[dict],
+        records: Iterable[dict],
         lines: Sequence[bytes] | None = None,
         id_field: str = "id",
+        ignore: Sequence[str] = (),
+        size: int | None = None,
     ) -> None:
+        """`ignore`: top-level fields left out of the content (e.g. the labels and score that
+        annotation added, so that a raw record matches its annotated copy); the line bytes
+        then never decide. `records` may be a re-iterable stream when `size` is given."""
         self.records = records
-        self.lines = lines
+        self.lines = None if ignore else lines
         self.id_field = id_field
+        self.ignore = frozenset(ignore)
+        self._size = size
 
     def __len__(self) -> int:
-        return len(self.records)
+        return self._size if self._size is not None else len(self.records)  # type: ignore[arg-type]
 
     def ids(self) -> list[str | None]:
         out: list[str | None] = []
@@ -209,4 +216,21 @@ class RecordsKeys:
         return (line_digest(line) for line in self.lines)
 
     def record_digests(self) -> Iterator[bytes]:
-        return (record_digest(record) for record in self.records)
+        if not self.ignore:
+            return (record_digest(record) for record in self.records)
+        drop = self.ignore
+        return (
+            record_digest({k: v for k, v in record.items() if k not in drop})
+            for record in self.records
+        )
+
+
+class Restreamed:
+    """Records read anew on each iteration (`make()` returns a fresh iterator), so that a pool
+    too large to hold can give `RecordsKeys` its ids and its digests in two passes."""
+
+    def __init__(self, make) -> None:
+        self._make = make
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self._make())

@@ -21,10 +21,14 @@ def run(*args):
 
 
 def raw_pool(folder: Path, n: int = 16) -> Path:
+    """Raw records without ids: they can only be found by their content."""
     lines = (ROOT / "data" / "sample-pool.jsonl").read_bytes().splitlines(keepends=True)[:n]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "raw.jsonl"
-    path.write_bytes(b"".join(lines))
+    records = [json.loads(line) for line in lines]
+    for record in records:
+        record.pop("id", None)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     return path
 
 
@@ -48,7 +52,9 @@ def test_a_raw_pool_subset_is_compared_with_its_saved_graph(tmp_path):
     # the raw subset takes its annotations from the annotated pool: same I(D) as at sampling
     stats = run("stats", annotated, out, "--graph", graph, "--json")
     assert stats.exit_code == 0, stats.output
-    assert "take their annotations from" in " ".join(stats.stderr.split())
+    said = " ".join(stats.stderr.split())
+    assert "take their annotations from" in said and "matched by content 6" in said
+    assert "its manifest says" not in said
     payload = json.loads(stats.stdout)
     subset = payload["inputs"][1]
     assert subset["records"] == 6 and subset["labelled_records"] == 6
@@ -61,6 +67,23 @@ def test_a_raw_pool_subset_is_compared_with_its_saved_graph(tmp_path):
     bare = run("report", annotated, out, "-o", tmp_path / "bare.html")
     assert bare.exit_code == 0, bare.output
     assert f"graph kept in {graph.resolve()}" in " ".join(bare.stderr.split())
+    unlike = run("stats", annotated, out)  # no graph: stats says it differs, and where to look
+    assert unlike.exit_code == 0 and "its manifest says" in unlike.stderr
+    assert f"graph kept in {graph.resolve()}" in " ".join(unlike.stderr.split())
+    # the raw subset continues a selection, as a file or through its manifest
+    for n, given in enumerate((out, tmp_path / "s.manifest.json")):
+        more = tmp_path / f"more{n}.jsonl"
+        cont = run("sample", pool, "-k", "10", "-o", more, "--given", given, "--graph", graph)
+        assert cont.exit_code == 0, cont.output
+        cont_manifest = json.loads((tmp_path / f"more{n}.manifest.json").read_text())
+        assert cont_manifest["counts"]["given"] == 6
+        assert f"(from {manifest['information']:,.2f})" in " ".join(cont.stderr.split())
+        assert not set(more.read_text().splitlines()) & set(out.read_text().splitlines())
+    # the subset may not overwrite the annotated copy the next run trusts
+    lines = annotated.read_bytes()
+    clash = run("sample", pool, "-k", "3", "-o", annotated)
+    assert clash.exit_code == 2 and "annotated copy" in clash.stderr
+    assert annotated.read_bytes() == lines
 
 
 def test_save_graph_is_refused_where_no_graph_is_built(tiny_pool, tiny_graph, tmp_path):

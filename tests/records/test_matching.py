@@ -6,7 +6,7 @@ import json
 
 import pyarrow as pa
 
-from mig_cli.records.matching import RecordsKeys, match_rows, record_digest
+from mig_cli.records.matching import RecordsKeys, Restreamed, match_rows, record_digest
 
 
 def keys(records, *, as_lines=True, styles=None):
@@ -94,3 +94,16 @@ def test_record_digest_handles_values_orjson_cannot_write():
     assert record_digest(big) == record_digest({"n": 2**70})
     assert record_digest(big) != record_digest({"n": 2**70 + 1})
     assert record_digest({"a": 1, "b": 2}) == record_digest({"b": 2, "a": 1})
+
+
+def test_ignored_fields_let_a_raw_record_match_its_annotated_copy():
+    raw = [{"messages": [{"role": "user", "content": f"q{i}"}]} for i in range(3)]
+    annotated = [dict(r, labels=["x"], score=float(i)) for i, r in enumerate(raw)]
+    plain = match_rows(RecordsKeys(annotated), RecordsKeys(raw[::-1]))
+    assert plain.unmatched == 3  # the annotation fields make them differ
+    ignore = ("labels", "score", "score_components")
+    found = match_rows(RecordsKeys(annotated, ignore=ignore), RecordsKeys(raw[::-1], ignore=ignore))
+    assert found.rows.tolist() == [2, 1, 0] and found.by_content == 3
+    # a stream read twice (ids, then digests) gives the same answer
+    streamed = RecordsKeys(Restreamed(lambda: iter(annotated)), ignore=ignore, size=3)
+    assert match_rows(streamed, RecordsKeys(raw, ignore=ignore)).rows.tolist() == [0, 1, 2]
