@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 
 MAX_QUOTE = 600  # characters: a longer "quote" is more likely two apostrophes far apart
-_QUOTED = re.compile(
+QUOTED = re.compile(
     r"(?<!\w)'[^'\n]{1,N}'(?!\w)|\"[^\"]{1,N}\"|“[^”]{1,N}”|«[^»]{1,N}»|「[^」]{1,N}」".replace(
         "N", str(MAX_QUOTE)
     )
@@ -47,6 +47,6 @@ def asked_part(text: str, judging: Iterable[re.Pattern[str]]) -> str:
     """`text` without what a judging request judges (see the module docstring)."""
     for pattern in judging:
         text = pattern.sub(" ", text)
-    text = _QUOTED.sub(" ", text)
+    text = QUOTED.sub(" ", text)
     text = _FIELD.sub(" ", text)
     return JUDGED_WORDS.sub(" ", text)

@@ -31,12 +31,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .judged_text import QUOTED
+
 # language key -> how it is named after a target preposition, per request language
 _NAMES: dict[str, dict[str, str]] = {
     "english": {
         "en": "english",
         "fr": "anglais",
-        "es": "ingl[ée]s",
+        "es": "ingl[éeê]s",
         "de": "englische?n?|englisch",
         "ru": "английск\\w*",
         "zh": "英文|英语|英語",
@@ -138,13 +140,14 @@ _NAMES: dict[str, dict[str, str]] = {
 _TARGET_FRAMES = {
     "en": r"\b(?:into|to|in)\s+(?:the\s+)?(?:plain\s+|simple\s+|modern\s+|formal\s+|informal\s+"
     r"|british\s+|american\s+|simplified\s+|traditional\s+)?(?:{})\b"
-    r"|\bthe\s+(?:{})\s+(?:word|term|phrase|expression)\s+for\b",
+    r"|\bthe\s+(?:{})\s+(?:word|term|phrase|expression)\s+for\b"
+    r"|\b(?:the|an?)\s+(?:{})\s+(?:translation|version|equivalent)\s+of\b",
     "fr": r"\b(?:en|vers\s+l')\s*(?:{})\b",
-    "es": r"\b(?:al|en|a)\s+(?:{})\b",
+    "es": r"\b(?:al|en|a|para(?:\s+o)?)\s+(?:{})\b",
     "de": r"\b(?:ins|auf|in\s+(?:das|die)?)\s*(?:{})\b",
-    "ru": r"на\s+(?:{})",
+    "ru": r"на\s+(?:{})|по-\s*(?:{})",
     "zh": r"(?:成|为|為|到)\s*(?:{})",
-    "ja": r"(?:{})(?:に|へ)",
+    "ja": r"(?:{})(?:に|へ|で(?:何|なん))",
     "ko": r"(?:{})로",
 }
 _SOURCE_FRAMES = {
@@ -160,29 +163,45 @@ _SOURCE_FRAMES = {
 }
 # the translation verbs and set phrases, by the language they are written in
 _VERBS = {
-    "en": r"\btranslat(?:e|es|ed|ing|ion)\b|\bhow (?:do|would|can|should) (?:you|i|we|one) say\b"
+    "en": r"\btranslate\b|\btranslation of\b|\btranslating (?:this|the|it|these|my)\b"
+    r"|\b(?:give|provide|need|want|write)\b[^.?!\n]{0,30}\btranslation\b"
+    r"|\bhow (?:do|would|can|should) (?:you|i|we|one) say\b"
     r"|\bwhat(?:'s| is) the \w+ (?:word|term|phrase|expression) for\b"
-    r"|\b(?:render|put|say|write|rewrite) (?:this|that|it|the following)(?: \w+)? in \w+"
-    r"|\bmeans? in \w+",
+    r"|\b(?:render|put|say|write|rewrite) (?:this|that|it|the following|Q)(?: \w+)? (?:in|into) \w+"
+    r"|\bwhat(?:'s| is) Q in \w+|\bmeans? in \w+",
     "fr": r"\btradu(?:is|isez|ire|isons|ction)\b|\bcomment (?:dit-on|dire)\b",
-    "es": r"\btradu(?:ce|zca|cir|ci[óo]n|ceme)\w*|\bc[óo]mo se dice\b",
-    "de": r"[üu]bersetz\w*|\bwie sagt man\b",
-    "ru": r"перев(?:ед|од|ест)\w*",
-    "zh": r"翻译|翻譯|翻成|译成|譯成",
-    "ja": r"翻訳|訳して|訳す|訳し|直して|直す",
+    "es": r"\btradu(?:ce|zca|cir|ci[óo]n|ceme|za|zir)\w*|\bc[óo]mo se dice\b",
+    "de": r"[üu]bersetz\w*|\bwie sagt man\b|\bwas hei(?:ß|ss)t\b",
+    "ru": r"перев(?:ед|од|ест)\w*|\bкак (?:сказать|будет)\b",
+    "zh": r"翻译|翻譯|翻成|译成|譯成|[英中日法德韩俄西]译[英中日法德韩俄西]",
+    "ja": r"翻訳|訳して|訳す|訳し|直して|直す|英訳|和訳|(?:何|なん)(?:と|て)言",
     "ko": r"번역",
 }
+# verbs that name a translation outright (not set phrases such as "the English word for")
+_EXPLICIT = re.compile(r"translat|tradu|[üu]bersetz|перев|翻|译|譯|訳|번역", re.IGNORECASE)
+# 英译中, 中译英: the Chinese set phrase names source and target
+_ZH_PAIR = re.compile(r"([英中日法德韩俄西])译([英中日法德韩俄西])")
+_ZH_LANG = {"英": "english", "中": "chinese", "日": "japanese", "法": "french", "德": "german"}
+_ZH_LANG.update({"韩": "korean", "俄": "russian", "西": "spanish"})
+# tools named after translation are not a request to translate
+_TOOL = re.compile(
+    r"\bgoogle translate\b|\bdeepl\b|\btranslat(?:or|ion) (?:app|tool|api|service|software"
+    r"|engine|model)s?\b|\btranslators?\b",
+    re.IGNORECASE,
+)
 # request forms of the CJK verbs, needed when no target language is named
 _ASKED = {
     "zh": re.compile(
         r"(?:请|請|帮我|幫我|把.{0,40}?)翻[译譯]|翻[译譯](?:一下|成|为|為|这|這|以下|下面|下列|[:：])"
     ),
-    "ja": re.compile(r"(?:翻訳|訳)(?:して|しなさい|せよ|してください|をお願い|お願い)|訳せ"),
+    "ja": re.compile(
+        r"(?:翻訳|訳)(?:して|しなさい|せよ|してください|をお願い|お願い)|訳せ|[英和]訳"
+    ),
     "ko": re.compile(r"번역(?:해|하여|하세요|해주세요|해 주세요|을 부탁|부탁)"),
 }
 _ORDER = ("en", "fr", "es", "de", "ru", "zh", "ja", "ko")
 _FIGURATIVE = re.compile(
-    r"\btranslat\w*\b[^.?!:\n]{0,40}?\b(?:into|to)\s+(?!the\b|a\b|an\b)(\w+)", re.IGNORECASE
+    r"\btranslat\w*\b[^.?!:\n]{0,40}?\b(?:into|to)\s+(?:the\s+|an?\s+)?(\w+)", re.IGNORECASE
 )
 DIRECTED = ("spanish", "french", "german", "chinese", "japanese")
 RULE_LABELS = frozenset(
@@ -191,7 +210,8 @@ RULE_LABELS = frozenset(
 )  # the labels only `translation_labels` gives
 # a translation in the geometric sense: a shape moved by units or a vector
 _GEOMETRIC = re.compile(
-    r"\btranslat\w*\b[^.?!\n]{0,60}?\b(?:units?|to the (?:left|right)|upward|downward|vector)\b"
+    r"\btranslat\w*\b[^.?!\n]{0,60}?\b(?:units?|to the (?:left|right)|upward|downward|vector"
+    r"|axis|axes|coordinates|origin)\b"
     r"|\b(?:graph|point|segment|figure|shape|triangle|parabola|circle|line|plane|polygon|square"
     r"|quadrilateral|curve)s?\b[^.?!\n]{0,40}?\btranslat|\b(?:rotation|reflection)s? (?:and|or) "
     r"(?:a )?translation",
@@ -201,6 +221,8 @@ _GEOMETRIC = re.compile(
 _BASE_VERB = re.compile(r"\btranslate\b", re.IGNORECASE)
 ASK_SPAN = 120  # characters: without a target language, the verb must lie this near an end
 _LATIN_LANGS = frozenset({"en", "fr", "es", "de"})
+# more target languages after an English one: ", French", ", and German", " and German"
+_LIST_MORE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)([A-Za-z]+)\b")
 
 
 def _compile(frames: dict[str, str]) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
@@ -230,10 +252,39 @@ _HOME.update({"zh": "chinese", "ja": "japanese", "ko": "korean"})
 @dataclass(frozen=True)
 class TranslationAsk:
     """A translation request: `source` and `target` language keys ("english", "french", ...),
-    None where the wording does not show them."""
+    None where the wording does not show them; `targets` every target named, in order
+    ("into Spanish, French and German")."""
 
     source: str | None
     target: str | None
+    targets: tuple[str, ...] = ()
+
+
+def _targets(text: str, langs) -> list[str]:
+    """Every target language the frames of `langs` name, in text order, with the list that may
+    follow an English one ("into Spanish, French, and German")."""
+    found: list[tuple[int, str]] = []
+    for lang in langs:
+        for key, pattern in _TARGETS[lang]:
+            found += [(m.start(), key) for m in pattern.finditer(text)]
+            if lang != "en":
+                continue
+            for m in pattern.finditer(text):
+                rest = text[m.end() :]
+                while True:
+                    more = _LIST_MORE.match(rest)
+                    if not more:
+                        break
+                    name = more.group(1).lower()
+                    key2 = next((k for k, n in _NAMES.items() if re.fullmatch(n["en"], name)), None)
+                    if key2:
+                        found.append((m.end() + more.start(1), key2))
+                    rest = rest[more.end() :]
+    out: list[str] = []
+    for _, key in sorted(found):
+        if key not in out:
+            out.append(key)
+    return out
 
 
 def _find(table: dict[str, list[tuple[str, re.Pattern[str]]]], text: str, langs) -> str | None:
@@ -263,51 +314,71 @@ def _near_an_end(pattern: re.Pattern[str], text: str) -> bool:
 
 def translation_request(text: str) -> TranslationAsk | None:
     """The translation this request asks for, or None when it asks for none (see the module
-    docstring). `text` is the instruction (without a passage it comes with)."""
-    verbs = [lang for lang in _ORDER if _VERB_RE[lang].search(text)]
+    docstring). `text` is the instruction (without a passage it comes with). Quoted text
+    ("... translate the manual ...") and translation tools ("Google Translate") are not read
+    as the request's own words."""
+    pair = _ZH_PAIR.search(text)
+    if pair:  # 英译中: "English into Chinese"
+        source, target = _ZH_LANG[pair.group(1)], _ZH_LANG[pair.group(2)]
+        return TranslationAsk(source=source, target=target, targets=(target,))
+    work = QUOTED.sub("Q", _TOOL.sub(" ", text))
+    verbs = [lang for lang in _ORDER if _VERB_RE[lang].search(work)]
     set_phrase = re.match(
         r"\s*(?:" + "|".join(n["en"] for n in _NAMES.values()) + r")\s+(?:to|->)\s+\w+\s*:",
-        text,
+        work,
         re.IGNORECASE,
     )
     if not verbs and not set_phrase:
         return None
     langs = verbs or ["en"]
-    target = _find(_TARGETS, text, langs)
-    if set_phrase and target is None:
-        target = _find(_TARGETS, "to " + text.split(":", 1)[0].split()[-1], ["en"])
+    targets = _targets(work, langs)
+    if set_phrase and not targets:
+        targets = _targets("to " + work.split(":", 1)[0].split()[-1], ["en"])
+    if re.search(r"英訳", work) and "english" not in targets:
+        targets.insert(0, "english")
+    if re.search(r"和訳", work) and "japanese" not in targets:
+        targets.insert(0, "japanese")
+    target = targets[0] if targets else None
     if target is None:
         cjk = [lang for lang in verbs if lang in _ASKED]
-        if cjk and cjk == verbs and not any(_ASKED[lang].search(text) for lang in cjk):
+        if cjk and cjk == verbs and not any(_ASKED[lang].search(work) for lang in cjk):
             # "最も翻訳された作家" (the most translated writers), 直して alone ("fix this"):
             # without a target language only a request form asks for a translation
             return None
-        if verbs == ["en"] and not _ANY_LANGUAGE_EN.search(text):
-            if _FIGURATIVE.search(text) or _GEOMETRIC.search(text):
+        if verbs == ["en"] and not _ANY_LANGUAGE_EN.search(work):
+            if _FIGURATIVE.search(work) or _GEOMETRIC.search(work):
                 return None  # "translate my ideas into action", "translated two units left"
-            if not _BASE_VERB.search(text):
-                return None  # "the most translated author", "a modern translation of"
-        if "en" in verbs and verbs == ["en"] and not re.search(r"\btranslat", text, re.I):
-            return None  # "write it in bold": a set phrase without a language
-        if not any(_near_an_end(_VERB_RE[lang], text) for lang in verbs):
+        if verbs == ["en"] and not _BASE_VERB.search(work):
+            return None  # "write it in bold", "mRNA translation": no language and no "translate"
+        if not any(_near_an_end(_VERB_RE[lang], work) for lang in verbs):
             return None  # "the name was translated from ..." inside a quoted passage
-    source = _find(_SOURCES, text, langs)
+    source = _find(_SOURCES, work, langs)
     if source is None and set_phrase:
-        source = _find(_SOURCES, text.split(":", 1)[0], ["en"])
+        source = _find(_SOURCES, work.split(":", 1)[0], ["en"])
+    home = _HOME[langs[0]]
+    if (
+        target == home
+        and source in (None, home)
+        and not _EXPLICIT.search(work)
+        and not re.search(r"\bmeans? in\b", work, re.IGNORECASE)
+    ):
+        return None  # "what's the English word for a baby kangaroo", "rewrite it in plain English"
     if source is None:
         quoted = text.split(":", 1)[1] if ":" in text else text
         foreign = _script_language(quoted) if langs[0] in _LATIN_LANGS else None
-        home = _HOME[langs[0]]
         source = foreign if foreign and foreign != target else home
+    if target is None and source not in (None, "english") and langs[0] == "en":
+        target = "english"  # "translate from Japanese: ありがとう"
+        targets = [target]
     if source == target:
         source = None
-    return TranslationAsk(source=source, target=target)
+    return TranslationAsk(source=source, target=target, targets=tuple(targets))
 
 
 _PROGRAMMING = (
     r"python|javascript|typescript|java|kotlin|scala|c\+\+|cpp|c#|csharp|rust|ruby|php|swift"
     r"|perl|haskell|lua|dart|julia|matlab|golang|elixir|erlang|clojure|fortran|cobol|bash"
-    r"|powershell|objective-c|shell(?: script)?|(?-i:Go|C|R)"
+    r"|powershell|objective-c|shell(?: script)?|assembly|sql|(?-i:Go|C|R)"
 )
 _VERB = r"\b(?:translat\w*|convert|port|rewrite|re-?implement|transpile|migrate|turn)\b"
 _OBJECT = (
@@ -343,6 +414,8 @@ _EQUIVALENT = re.compile(
     r"(?:this|that|the|my|following|these)\b",
     re.IGNORECASE,
 )
+# "Python 2 code to Python 3": a port between versions of one language
+_VERSIONS = re.compile(r"\b([a-z+#]+)\s*\d[\d.]*\b[^.?!\n]{0,40}?\b(?:to|into)\s+\1\s*\d", re.I)
 _CODE_GIVEN = re.compile(r"```|^(?:    |\t)\S|[;{}]\s*$|\bdef |\bfunction\b|=>|\breturn\b", re.M)
 
 
@@ -354,7 +427,7 @@ def code_port(text: str) -> bool:
     if _EQUIVALENT.search(text) and len(named) >= 2:
         return True
     if _PORT.search(text):
-        return len(named) >= 2 or bool(_CODE_GIVEN.search(text))
+        return len(named) >= 2 or bool(_CODE_GIVEN.search(text)) or bool(_VERSIONS.search(text))
     # "Translate the following JavaScript function that ... into Python": the target may come
     # after a long description when two languages are named and code is given
     return bool(_PORT_GIVEN.search(text)) and len(named) >= 2 and bool(_CODE_GIVEN.search(text))
@@ -369,8 +442,9 @@ def translation_labels(text: str) -> list[str]:
     if ask is None:
         return []
     labels = ["translation"]
-    if ask.target == "english":
-        labels.append("translation to english")
-    elif ask.source == "english" and ask.target in DIRECTED:
-        labels.append(f"english to {ask.target} translation")
-    return labels
+    for target in ask.targets or ((ask.target,) if ask.target else ()):
+        if target == "english":
+            labels.append("translation to english")
+        elif ask.source == "english" and target in DIRECTED:
+            labels.append(f"english to {target} translation")
+    return list(dict.fromkeys(labels))

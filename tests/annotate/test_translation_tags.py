@@ -70,6 +70,58 @@ def test_translation_labels_read_the_request_and_its_direction(request_text, wan
     assert translation_labels(request_text) == want
 
 
+@pytest.mark.parametrize(
+    ("request_text", "want"),
+    [
+        # other senses of the word, tools, and requests quoted inside another request
+        ("Lost in Translation is a film by Sofia Coppola. Summarize its plot.", []),
+        (
+            "The Bible was translated into many languages. "
+            "When was the first English translation published?",
+            [],
+        ),
+        ("How are translation and transcription different in protein synthesis?", []),
+        ("How do I translate a 3D object in Blender along the X axis?", []),
+        ("I need to translate my business plan into a pitch deck. Any tips?", []),
+        ("Is it true that Google Translate is bad at Japanese?", []),
+        ('Summarize this email: "The client asked us to translate the manual into Spanish."', []),
+        ("What's the English word for a baby kangaroo?", []),
+        ("Rewrite this sentence in plain English: The party of the first part shall pay.", []),
+        # set phrases in other languages, and targets named another way
+        ("英译中：Practice makes perfect.", ["translation", "english to chinese translation"]),
+        ("中译英：熟能生巧。", TO_ENGLISH),
+        ('Say "hello" in Chinese.', ["translation", "english to chinese translation"]),
+        ('What is "cat" in Spanish?', ["translation", "english to spanish translation"]),
+        (
+            'Could you put this into French? "See you tomorrow."',
+            ["translation", "english to french translation"],
+        ),
+        ('Was heißt "Schmetterling" auf Englisch?', TO_ENGLISH),
+        ("日本語で「ありがとう」は英語で何と言いますか？", TO_ENGLISH),
+        ("Traduza para o inglês: Bom dia", TO_ENGLISH),
+        (
+            'Give me the Spanish translation of "I am hungry".',
+            ["translation", "english to spanish translation"],
+        ),
+        ("Please provide an English translation of this Chinese sentence: 我饿了", TO_ENGLISH),
+        ("英訳してください：猫が好きです。", TO_ENGLISH),
+        ("translate from japanese: ありがとう", TO_ENGLISH),
+        # every target named
+        (
+            'Translate "I love you" into Spanish, French, and German.',
+            [
+                "translation",
+                "english to spanish translation",
+                "english to french translation",
+                "english to german translation",
+            ],
+        ),
+    ],
+)
+def test_other_senses_tools_and_set_phrases(request_text, want):
+    assert translation_labels(request_text) == want
+
+
 def test_a_translation_verb_inside_a_quoted_passage_is_not_the_request():
     passage = "Background. " * 20 + "The club's name was translated from English. " + "More. " * 20
     assert translation_request("Answer the question below.\n" + passage + "Who founded it?") is None
@@ -91,6 +143,8 @@ def test_a_translation_verb_inside_a_quoted_passage_is_not_the_request():
             True,
         ),
         ("Translate the following shell script into a Python script: echo hi;", True),
+        ("Translate this C code to assembly.", True),
+        ('Convert this Python 2 code to Python 3: print "hi"', True),
         ("I want to switch from Python to Java, which version should I learn?", False),
         (
             "Write a function in Python that converts Celsius to Fahrenheit. def f(c): return c",
