@@ -88,31 +88,10 @@ def test_a_raw_pool_subset_is_compared_with_its_saved_graph(tmp_path):
 
 def test_save_graph_is_refused_where_no_graph_is_built(tiny_pool, tiny_graph, tmp_path):
     out = tmp_path / "s.jsonl"
-    with_graph = run(
-        "sample",
-        tiny_pool,
-        "-k",
-        "3",
-        "-o",
-        out,
-        "--graph",
-        tiny_graph,
-        "--save-graph",
-        tmp_path / "g",
-    )
+    base = ["sample", tiny_pool, "-k", "3", "-o", out, "--save-graph", tmp_path / "g"]
+    with_graph = run(*base, "--graph", tiny_graph)
     assert with_graph.exit_code == 2 and "--save-graph" in with_graph.stderr
-    baseline = run(
-        "sample",
-        tiny_pool,
-        "-k",
-        "3",
-        "-o",
-        out,
-        "--method",
-        "random",
-        "--save-graph",
-        tmp_path / "g",
-    )
+    baseline = run(*base, "--method", "random")
     assert baseline.exit_code == 2 and "uses no label graph" in baseline.stderr
     busy = tmp_path / "busy"
     busy.mkdir()
