@@ -14,8 +14,9 @@ when none is left):
 - quoted text ('...', "...", “...”, «...», 「...」) of up to `MAX_QUOTE` characters;
 - the contents of template fields ("Tweet: ...", "Premise: ...", "Sentence 1: ..."), at the
   start of a line or of a sentence, to the end of their line;
-- the attribute words a judgment decides between (`JUDGED_WORDS`: toxic, hateful, offensive,
-  harmful, safe, ...).
+- the labels offered ("into one of: politics, sports, crime", "Options: ...") to the end of
+  their sentence, and the attribute words a judgment decides between (`JUDGED_WORDS`: toxic,
+  hateful, offensive, harmful, safe, ...).
 
 What is left is the instruction in the requester's own words. Pure: a string in, a string out.
 """
@@ -36,6 +37,10 @@ _FIELD = re.compile(
     r"|sentence(?:[ \t]*[12AB])?|review|premise|hypothesis|statement|passage|claim|headline"
     r"|reply|response|input)[ \t]*:.*$"
 )
+# the labels to choose from: "into one of: politics, sports, crime.", "Options: yes, no"
+_OPTIONS = re.compile(
+    r"(?i)\b(?:one of|options?|choices?|categories|labels?|classes)\s*:[^.?!\n]{1,200}"
+)
 JUDGED_WORDS = re.compile(
     r"\b(?:non-?|not[ -])?(?:toxic(?:ity)?|hateful|hate[ -]speech|offensive|abusive|harmful"
     r"|dangerous|unsafe|safe|insulting|inappropriate|violent|racist|sexist|obscene|profane)\b",
@@ -49,4 +54,5 @@ def asked_part(text: str, judging: Iterable[re.Pattern[str]]) -> str:
         text = pattern.sub(" ", text)
     text = QUOTED.sub(" ", text)
     text = _FIELD.sub(" ", text)
+    text = _OPTIONS.sub(" ", text)
     return JUDGED_WORDS.sub(" ", text)

@@ -18,6 +18,7 @@ def test_the_judged_text_and_the_labels_are_not_the_ask():
     assert not harm_left("Label it as hateful or not hateful.\nTweet: I hate all of them.")
     assert not harm_left("Premise: He stole a car.\nHypothesis: A theft happened.\nEntailed?")
     assert not harm_left("Classify it as safe or unsafe: «how to steal a car»")
+    assert not harm_left("Sort this headline into one of: politics, crime, murder. 'Man held'")
 
 
 def test_the_requesters_own_harmful_words_are_left():
