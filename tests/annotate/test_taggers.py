@@ -481,6 +481,7 @@ def test_maths_subject_cues_stay_out_of_other_domains(taxonomy_space):
         ("Find the largest $n$ below 100 for which $8(n-2)^5-n^2$ is a multiple of 5.", False),
         ("Complex numbers $a,$ $b$ satisfy $|a| = 2$. The box holds $25.$ marbles.", False),
         (r"Let $x$ be the price: a pen costs \$3 more than $x$.", True),
+        ("In the arithmetic sequence $17, a, b, c, 41$, what is the value of $b$?", False),
     ],
 )
 def test_a_latex_dollar_is_not_money(taxonomy_space, text, money):
