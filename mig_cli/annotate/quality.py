@@ -14,11 +14,19 @@ A record's score is `10 x` the product of six factors in [0, 1], each computed f
 - `complete` (0.3 or 1): 0.3 when a reply of >= 80 characters stops mid-sentence: its last
   line is prose (not a list item, heading, code or formula) of >= 30 characters ending in a
   letter, a comma or an opening bracket; or a code fence is left open.
-- `relevance` (0.15 to 1): cosine similarity of instruction and reply with the embedding
-  model (the bundled MiniLM), mapped linearly from `RELEVANCE_FLOOR_SIM` (0.0 -> 0.15) to
+- `relevance` (0.15 to 1): cosine similarity of instruction and reply with the embedding model
+  (the bundled MiniLM), mapped linearly from `RELEVANCE_FLOOR_SIM` (0.0 -> 0.15) to
   `RELEVANCE_FULL_SIM` (0.2 -> 1). Real pairs from the shared data have a median cosine of
-  0.3-0.9, answers swapped from another record 0.05-0.1. Neutral (1) when either text is
-  mostly in a script the model cannot read (CJK, Arabic, Hebrew, ...; the bundled MiniLM is
+  0.3-0.9, answers swapped from another record 0.05-0.1. An answer swapped from a record on the
+  same subject can pass that (cosine 0.2-0.3), so relevance is also contrastive: in a batch of
+  at least `CONTRAST_MIN` readable pairs, the share of (up to `CONTRAST_REFS`) other requests
+  whose cosine to the reply beats its own request's is mapped from `CONTRAST_FULL` (0.05 -> 1)
+  to `CONTRAST_ZERO` (0.25 -> 0.15), and the lower of the two factors is kept (single-exchange
+  records with requests of 8+ and replies of 20+ tokens only). Measured on three draws of the
+  benchmark pool against all of its requests: of ~3,100 clean records per draw with an own
+  cosine >= 0.2, 0-2 had a share above 0.08 (the highest 0.13, a maths problem), while the
+  swapped answers that passed the absolute test sat at 0.06-0.22. Neutral (1) when either text
+  is mostly in a script the model cannot read (CJK, Arabic, Hebrew, ...; the bundled MiniLM is
   English-only) and when no embedding function is given.
 - `repetition` (0 to 1): degenerate repetition seen by zlib: the compressed size of a reply of
   >= 300 characters over its raw size, mapped from 0.12 (-> 0) to 0.25 (-> 1). Real replies
@@ -57,6 +65,11 @@ Embed = Callable[[list[str]], np.ndarray]
 SCALE = 10.0
 EMBED_CHARS = 600  # the start of each text is enough for relevance (MiniLM reads ~256 tokens)
 RELEVANCE_FLOOR_SIM, RELEVANCE_FULL_SIM, RELEVANCE_MIN = 0.0, 0.2, 0.15
+# contrastive relevance: the share of the batch's other requests closer to a reply than its own
+CONTRAST_MIN = 200  # readable pairs a batch needs before the check applies
+CONTRAST_REFS = 1024  # requests compared against (evenly spaced rows of the batch)
+CONTRAST_FULL, CONTRAST_ZERO = 0.05, 0.25  # share -> factor 1 ... RELEVANCE_MIN
+CONTRAST_MIN_TOKENS = (8, 20)  # request, reply: shorter texts embed too loosely to compare
 PLACEHOLDER_FACTOR = 0.1
 TRUNCATED_FACTOR = 0.3
 LENGTH_MIN = 0.2
@@ -151,6 +164,33 @@ def relevance_factor(similarity: float) -> float:
     return float(np.clip(value, RELEVANCE_MIN, 1.0))
 
 
+def contrast_factor(share: float) -> float:
+    """Share of other requests closer to a reply than its own request, mapped to
+    [RELEVANCE_MIN, 1]: at most `CONTRAST_FULL` -> 1, at least `CONTRAST_ZERO` -> RELEVANCE_MIN."""
+    span = CONTRAST_ZERO - CONTRAST_FULL
+    value = 1.0 - (1.0 - RELEVANCE_MIN) * (share - CONTRAST_FULL) / span
+    return float(np.clip(value, RELEVANCE_MIN, 1.0))
+
+
+def closer_shares(prompts: np.ndarray, replies: np.ndarray) -> np.ndarray:
+    """For each pair i (unit rows, shape (n, d) each): the share of up to `CONTRAST_REFS` other
+    requests of the batch (evenly spaced rows) whose cosine to reply i beats request i's own.
+    float64 of shape (n,); computed in blocks of 1,024 replies."""
+    n = len(prompts)
+    refs = np.unique(np.linspace(0, n - 1, num=min(n, CONTRAST_REFS)).round().astype(np.int64))
+    ref_vecs = prompts[refs]
+    own = (prompts * replies).sum(axis=1)
+    out = np.empty(n, dtype=np.float64)
+    for start in range(0, n, 1024):
+        block = replies[start : start + 1024] @ ref_vecs.T
+        rows = np.arange(start, min(start + 1024, n))
+        closer = block > own[rows, None]
+        is_self = refs[None, :] == rows[:, None]
+        closer &= ~is_self
+        out[rows] = closer.sum(axis=1) / np.maximum(len(refs) - is_self.sum(axis=1), 1)
+    return out
+
+
 def length_factors(tokens: Sequence[int], kinds: Sequence[str]) -> np.ndarray:
     """log1p(tokens) / log1p(median of the record's kind), capped at 1, floored at 0.2."""
     logs = np.log1p(np.asarray(tokens, dtype=np.float64))
@@ -192,10 +232,11 @@ class QualityScorer:
     ) -> list[dict[str, float]]:
         """The six factors of each record (a record without a reply gets answer 0)."""
         labels_list = labels_list if labels_list is not None else [None] * len(turns_list)
-        pairs = []
+        pairs, single = [], []
         for turns in turns_list:
             found = turn_pairs(turns)
             pairs.append(found[-1] if found else ("", ""))
+            single.append(len(found) == 1)
         out: list[dict[str, float]] = []
         for (prompt, reply), labels in zip(pairs, labels_list, strict=True):
             harmful = bool(labels) and any(lab in self.harmful_labels for lab in labels)
@@ -220,14 +261,34 @@ class QualityScorer:
                 texts = [pairs[i][0][:EMBED_CHARS] for i in where]
                 texts += [pairs[i][1][:EMBED_CHARS] for i in where]
                 vecs = np.asarray(self.embed(texts), dtype=np.float32)
-                sims = (vecs[: len(where)] * vecs[len(where) :]).sum(axis=1)
+                prompts, replies = vecs[: len(where)], vecs[len(where) :]
+                sims = (prompts * replies).sum(axis=1)
                 for i, sim in zip(where, sims.tolist(), strict=True):
                     out[i]["relevance"] = relevance_factor(sim)
+                self._contrast(out, where, pairs, single, prompts, replies)
         kinds = [labels[0] if labels else "" for labels in labels_list]
         lengths = length_factors([approx_tokens(reply) for _, reply in pairs], kinds)
         for comp, factor in zip(out, lengths.tolist(), strict=True):
             comp["length"] = factor
         return out
+
+    @staticmethod
+    def _contrast(out, where, pairs, single, prompts: np.ndarray, replies: np.ndarray) -> None:
+        """Lower `relevance` where other requests of the batch fit the reply better than its
+        own (an answer swapped from a record on the same subject passes the absolute cosine);
+        only in batches with at least `CONTRAST_MIN` readable pairs, only for single-exchange
+        records (a later turn's request leans on the conversation before it) and requests and
+        replies of at least `CONTRAST_MIN_TOKENS` tokens."""
+        if len(where) < CONTRAST_MIN:
+            return
+        shares = closer_shares(prompts, replies)
+        min_prompt, min_reply = CONTRAST_MIN_TOKENS
+        for i, share in zip(where, shares.tolist(), strict=True):
+            prompt, reply = pairs[i]
+            if not single[i]:
+                continue
+            if approx_tokens(prompt) >= min_prompt and approx_tokens(reply) >= min_reply:
+                out[i]["relevance"] = min(out[i]["relevance"], contrast_factor(share))
 
     @staticmethod
     def combine(components: dict[str, float]) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -238,3 +239,78 @@ def test_a_latex_environment_does_not_count_against_the_script():
 
     text = "次の連立方程式を解け。\n\\begin{align}\n2x + 3y &= 7 \\\\\n4x - y &= 5\n\\end{align}"
     assert is_unreadable(text)
+
+
+def _naive_closer_shares(prompts, replies, refs):
+    out = []
+    for i in range(len(prompts)):
+        own = float(prompts[i] @ replies[i])
+        others = [j for j in refs if j != i]
+        out.append(sum(float(prompts[j] @ replies[i]) > own for j in others) / len(others))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("n", [5, 300, 1500])
+def test_closer_shares_matches_the_naive_count(n):
+    rng = np.random.default_rng(n)
+    prompts = rng.normal(size=(n, 16)).astype(np.float32)
+    prompts /= np.linalg.norm(prompts, axis=1, keepdims=True)
+    replies = prompts + 0.9 * rng.normal(size=(n, 16)).astype(np.float32)
+    replies /= np.linalg.norm(replies, axis=1, keepdims=True)
+    refs = np.unique(np.linspace(0, n - 1, num=min(n, q.CONTRAST_REFS)).round().astype(int))
+    np.testing.assert_allclose(
+        q.closer_shares(prompts, replies), _naive_closer_shares(prompts, replies, refs)
+    )
+
+
+def test_contrast_factor_mapping():
+    assert q.contrast_factor(0.0) == 1.0 and q.contrast_factor(q.CONTRAST_FULL) == 1.0
+    assert q.contrast_factor(0.9) == q.RELEVANCE_MIN
+    assert q.RELEVANCE_MIN < q.contrast_factor(0.15) < 1.0
+
+
+def _topic_embed(topic_of):
+    """A fake embedding: each text's vector is its topic's axis plus a little text-specific
+    noise, so a reply is close to every request of its topic and to its own a bit more."""
+    dim = 64
+
+    def embed(texts):
+        out = []
+        for t in texts:
+            rng = np.random.default_rng(zlib.crc32(t.encode()))
+            v = np.zeros(dim)
+            v[topic_of(t)] = 1.0
+            v += 0.05 * rng.normal(size=dim)
+            if t.startswith("answer"):
+                mine = np.random.default_rng(int(t.split()[1])).normal(size=dim)
+                v += 0.3 * mine  # what an answer shares with its own request
+            else:
+                v += 0.3 * np.random.default_rng(int(t.split()[1])).normal(size=dim)
+            out.append(v / np.linalg.norm(v))
+        return np.array(out, dtype=np.float32)
+
+    return embed
+
+
+def test_an_answer_swapped_within_its_subject_loses_relevance():
+    n = 400
+    words = " word" * 30
+    topic = lambda t: int(t.split()[1]) % 2  # noqa: E731 - two subjects
+    convs = []
+    for i in range(n):
+        answer = i if i % 50 else (i + 4) % n  # every 50th answer comes from another record...
+        convs.append(
+            [
+                Turn("user", f"request {i} about{words}"),
+                Turn("assistant", f"answer {answer}{words}"),
+            ]
+        )  # ...of the same subject (i + 4 has the same topic)
+    comps = q.QualityScorer(embed=_topic_embed(topic)).components(convs)
+    swapped = [c["relevance"] for i, c in enumerate(comps) if i % 50 == 0]
+    kept = [c["relevance"] for i, c in enumerate(comps) if i % 50]
+    # the own request of a swapped answer is one of its subject's requests, no closer than the
+    # others: about half of them beat it
+    assert np.median(swapped) < 0.5 and max(swapped) < 1.0 and min(kept) > 0.95
+    # a batch too small to compare against: only the absolute cosine counts
+    few = q.QualityScorer(embed=_topic_embed(topic)).components(convs[:50])
+    assert few[0]["relevance"] == 1.0
