@@ -63,6 +63,7 @@ from .writing_systems import is_unreadable
 
 Embed = Callable[[list[str]], np.ndarray]
 SCALE = 10.0
+VERSION = 2  # recorded with scored output: bump when a factor's rule changes (2: contrastive)
 EMBED_CHARS = 600  # the start of each text is enough for relevance (MiniLM reads ~256 tokens)
 RELEVANCE_FLOOR_SIM, RELEVANCE_FULL_SIM, RELEVANCE_MIN = 0.0, 0.2, 0.15
 # contrastive relevance: the share of the batch's other requests closer to a reply than its own

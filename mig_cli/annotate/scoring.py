@@ -16,6 +16,7 @@ from ..records.fields import get_path
 from ..records.labels import normalize_labels
 from .engine import Skipped
 from .heuristics import LengthScorer
+from .quality import VERSION as QUALITY_VERSION
 from .quality import QualityScorer
 from .text import TextSource
 
@@ -46,6 +47,7 @@ class QualityScoreAnnotator:
     def config(self) -> dict:
         return {
             "scorer": "quality",
+            "rules": QUALITY_VERSION,
             "model": self.model,
             "labels_field": self.labels_field,
             "components_field": self.extra_field,

@@ -73,6 +73,7 @@ def annotation_stamp(target: str | Path) -> dict | None:
 
 def _settings(wanted: Wanted, needs: list[str]) -> dict:
     from ..annotate.embedding import DEFAULT_MODEL
+    from ..annotate.quality import VERSION as QUALITY_VERSION
 
     return {
         "version": 1,
@@ -85,7 +86,9 @@ def _settings(wanted: Wanted, needs: list[str]) -> dict:
         }
         if "labels" in needs
         else None,
-        "score": {"scorer": "quality", "field": wanted.score_field} if "score" in needs else None,
+        "score": {"scorer": "quality", "rules": QUALITY_VERSION, "field": wanted.score_field}
+        if "score" in needs
+        else None,
         "text": TEXT_MODE,
         "max_chars": MAX_CHARS,
     }
