@@ -125,7 +125,11 @@ def open_pool(path: str, wanted: Wanted, *, annotate: bool, cache_dir: str | Non
     if copy.absent:
         copy.close()
         index.close()
-        raise DataError(f"missing after annotation: {', '.join(copy.absent)}", source=annotated)
+        raise DataError(
+            f"missing after annotation: {', '.join(copy.absent)}; this annotated copy is "
+            "damaged: delete it (and its hidden .source.json beside it) and run again",
+            source=annotated,
+        )
     return _rows_from_the_input(copy, index)
 
 

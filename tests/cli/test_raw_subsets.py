@@ -84,6 +84,11 @@ def test_a_raw_pool_subset_is_compared_with_its_saved_graph(tmp_path):
     clash = run("sample", pool, "-k", "3", "-o", annotated)
     assert clash.exit_code == 2 and "annotated copy" in clash.stderr
     assert annotated.read_bytes() == lines
+    # a copy damaged by other means is refused with what to do, not trusted
+    annotated.write_bytes(pool.read_bytes())
+    damaged = run("sample", pool, "-k", "3", "-o", tmp_path / "d.jsonl")
+    assert damaged.exit_code == 1 and "damaged: delete it" in " ".join(damaged.stderr.split())
+    assert not (tmp_path / "d.jsonl").exists()
 
 
 def test_save_graph_is_refused_where_no_graph_is_built(tiny_pool, tiny_graph, tmp_path):
