@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from ..errors import DataError
 from ..records.annotations import Annotations, resolve_fields
 from ..records.graph_files import read_graph
 from ..records.pool import Pool
@@ -31,6 +32,20 @@ from .options import (
     read_input,
 )
 from .raw_subsets import annotation_fields, annotations_through, lacks_labels
+
+
+def _annotated_copy_hint(path: str) -> str:
+    """A pointer to POOL.mig-annotated.jsonl when mig sample kept one beside this raw pool."""
+    from pathlib import Path
+
+    from .auto_annotate import annotated_target
+
+    if path == "-":
+        return ""
+    copy, beside = annotated_target(path, "", None)
+    if not (beside and Path(copy).is_file()):
+        return ""
+    return f"; {copy} beside it holds this pool annotated by mig sample"
 
 
 def warn_if_not_as_sampled(path: str, information: float, graph_dir: str | None) -> None:
@@ -106,7 +121,16 @@ def stats_cmd(
                 f"annotations from {first[0].source} (matched by {how})"
             )
         else:
-            ann = annotations_of(data, labels_field, score_field, preset)
+            try:
+                ann = annotations_of(data, labels_field, score_field, preset)
+            except DataError as exc:
+                hint = _annotated_copy_hint(path) if first is None else ""
+                if not hint:
+                    raise
+                exc.message += hint
+                raise DataError(
+                    exc.message, source=exc.source, line=exc.line, field=exc.field
+                ) from None
         if first is None:
             first = (data, ann)
         inputs.append((path, ann))

@@ -67,6 +67,8 @@ def test_a_raw_pool_subset_is_compared_with_its_saved_graph(tmp_path):
     bare = run("report", annotated, out, "-o", tmp_path / "bare.html")
     assert bare.exit_code == 0, bare.output
     assert f"graph kept in {graph.resolve()}" in " ".join(bare.stderr.split())
+    raw_first = run("stats", pool, out)  # the raw pool itself: pointed to its annotated copy
+    assert raw_first.exit_code == 1 and str(annotated) in " ".join(raw_first.stderr.split())
     unlike = run("stats", annotated, out)  # no graph: stats says it differs, and where to look
     assert unlike.exit_code == 0 and "its manifest says" in unlike.stderr
     assert f"graph kept in {graph.resolve()}" in " ".join(unlike.stderr.split())
