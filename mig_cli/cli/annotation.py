@@ -167,7 +167,10 @@ def run_stage(
     restart: bool,
     what: str,
     ray: dict | None = None,
+    shown_as: str | None = None,
 ) -> AnnotationReport:
+    """Annotate `pool` into `output` (resumable), with a progress bar and a summary line;
+    `shown_as` names the output in that line when it is an intermediate file."""
     check_outputs([pool], [("-o", output)])
     started = time.perf_counter()
     with cancel_on_interrupt(), progress() as bar:
@@ -208,7 +211,7 @@ def run_stage(
             f"[yellow]Warning:[/] a checkpoint from a different run ({what}) was discarded; "
             "every row was annotated anew"
         )
-    where = "stdout" if output == "-" else output
+    where = shown_as or ("stdout" if output == "-" else output)
     note = f"{report.annotated:,} of {report.rows:,} records annotated -> {where}"
     if report.resumed_rows:
         note += f" ({report.resumed_rows:,} rows resumed from a checkpoint)"

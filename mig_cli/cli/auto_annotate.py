@@ -170,7 +170,10 @@ def annotate_pool(index: PoolIndex, wanted: Wanted, *, cache_dir: str | None) ->
             tagger, "taxonomy", source, settings["tag"], wanted.labels_field or "labels"
         )
         stage_output = str(tagged) if "score" in needs else str(target)
-        run_stage(stage_input, stage_output, annotator, 1024, False, False, "tagging")
+        later = "labels (scores next)" if "score" in needs else None  # the tagged step is removed
+        run_stage(
+            stage_input, stage_output, annotator, 1024, False, False, "tagging", shown_as=later
+        )
         warn_unreadable(tagger)
         stage_input = stage_output
     if "score" in needs:

@@ -551,6 +551,7 @@ def test_raw_pool_is_annotated_once_and_reused(tmp_path):
     annotated = pool.with_name("raw.mig-annotated.jsonl")
     stderr = " ".join(result.stderr.split())
     assert "has no labels or score" in stderr and str(annotated) in stderr
+    assert "mig-tagged" not in stderr  # the intermediate file is not named: it is removed
     records = [json.loads(x) for x in annotated.read_text().splitlines()]
     assert len(records) == 16 and all(r["labels"] and r["score"] > 0 for r in records)
     # chosen as a run on the annotated pool chooses them, written back as the input's own lines
