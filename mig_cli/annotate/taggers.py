@@ -292,8 +292,7 @@ class TaxonomyTagger(VocabTagger):
         self, text: str, topic_scores: np.ndarray | None = None, *, count: bool = True
     ) -> list[str]:
         text = text[:CUE_CHARS]
-        chosen = self._task_tags(text) + self._fence_languages(text)
-        chosen = self._translation_tags(text) + [j for j in chosen if not self._by_rule[j]]
+        chosen = self._translation_tags(text) + self._task_tags(text) + self._fence_languages(text)
         topics: list[int] = []
         if topic_scores is not None:
             allowed = self._allowed(text) & ~self._translation

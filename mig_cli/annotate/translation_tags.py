@@ -7,11 +7,13 @@ translation". These labels are therefore given by rule, never by similarity:
 
 - `translation_request(text)` says whether the request asks for a translation, and names its
   target and source languages where the wording shows them. A request is one when it has a
-  translation verb in one of eight languages ("translate", "traduis", "traduce", "übersetze",
-  "переведи", "翻译", "翻訳", "번역"), a target phrase with a rewrite verb ("英語に直して",
-  "render this in Spanish"), or a set phrase ("how do you say", "what's the French word for",
-  "English to French:"). A verb used figuratively ("translate my ideas into action": its
-  object goes into something that is not a language, and no language is named) is not one.
+  translation verb in one of nine languages ("translate", "traduis", "traduce", "traduza",
+  "übersetze", "переведи", "翻译", "翻訳", "번역"), a target phrase with a rewrite verb
+  ("英語に直して", "render this in Spanish"), or a set phrase ("how do you say", "what's the
+  French word for", "English to French:", "英译中"). Quoted text and translation tools ("Google
+  Translate") are not read as the request's words. A verb used figuratively ("translate my
+  ideas into action": its object goes into something that is not a language, and no language
+  is named) or in another sense (geometry, mRNA) is not one.
 - the target is the language named after "into/to/in", "en", "al", "ins", "на", "成",
   "に", "로"; the source is a language named after "from" (or before "to" in "English to
   French"), else the language the request is written in.
@@ -201,7 +203,7 @@ _ASKED = {
 }
 _ORDER = ("en", "fr", "es", "de", "ru", "zh", "ja", "ko")
 _FIGURATIVE = re.compile(
-    r"\btranslat\w*\b[^.?!:\n]{0,40}?\b(?:into|to)\s+(?:the\s+|an?\s+)?(\w+)", re.IGNORECASE
+    r"\btranslat\w*\b[^.?!:\n]{0,40}?\b(?:into|to)\s+(?:the\s+|an?\s+)?\w", re.IGNORECASE
 )
 DIRECTED = ("spanish", "french", "german", "chinese", "japanese")
 RULE_LABELS = frozenset(
@@ -238,7 +240,13 @@ def _compile(frames: dict[str, str]) -> dict[str, list[tuple[str, re.Pattern[str
 _TARGETS = _compile(_TARGET_FRAMES)
 _SOURCES = _compile(_SOURCE_FRAMES)
 _VERB_RE = {lang: re.compile(p, re.IGNORECASE) for lang, p in _VERBS.items()}
-_ANY_LANGUAGE_EN = re.compile(r"\b(?:" + "|".join(n["en"] for n in _NAMES.values()) + r")\b", re.I)
+_EN_NAMES = "|".join(n["en"] for n in _NAMES.values())
+_ANY_LANGUAGE_EN = re.compile(r"\b(?:" + _EN_NAMES + r")\b", re.I)
+_EN_NAME = re.compile("|".join(f"(?P<{k}>{n['en']})" for k, n in _NAMES.items()), re.I)
+_SET_PHRASE = re.compile(
+    r"\s*(?:" + _EN_NAMES + r")\s+(?:to|->)\s+\w+\s*:", re.I
+)  # "English to French:"
+_MEANS_IN = re.compile(r"\bmeans? in\b", re.I)
 _SCRIPT_OF = (
     ("japanese", re.compile(r"[\u3040-\u30ff]")),
     ("korean", re.compile(r"[\uac00-\ud7af]")),
@@ -251,13 +259,17 @@ _HOME.update({"zh": "chinese", "ja": "japanese", "ko": "korean"})
 
 @dataclass(frozen=True)
 class TranslationAsk:
-    """A translation request: `source` and `target` language keys ("english", "french", ...),
-    None where the wording does not show them; `targets` every target named, in order
-    ("into Spanish, French and German")."""
+    """A translation request: the `source` language key ("english", "french", ...) and every
+    target named, in order (`targets`: "into Spanish, French and German"); None / () where the
+    wording does not show them."""
 
     source: str | None
-    target: str | None
     targets: tuple[str, ...] = ()
+
+    @property
+    def target(self) -> str | None:
+        """The first target named, or None."""
+        return self.targets[0] if self.targets else None
 
 
 def _targets(text: str, langs) -> list[str]:
@@ -266,20 +278,14 @@ def _targets(text: str, langs) -> list[str]:
     found: list[tuple[int, str]] = []
     for lang in langs:
         for key, pattern in _TARGETS[lang]:
-            found += [(m.start(), key) for m in pattern.finditer(text)]
-            if lang != "en":
-                continue
             for m in pattern.finditer(text):
-                rest = text[m.end() :]
-                while True:
-                    more = _LIST_MORE.match(rest)
-                    if not more:
-                        break
-                    name = more.group(1).lower()
-                    key2 = next((k for k, n in _NAMES.items() if re.fullmatch(n["en"], name)), None)
-                    if key2:
-                        found.append((m.end() + more.start(1), key2))
-                    rest = rest[more.end() :]
+                found.append((m.start(), key))
+                at = m.end()
+                while lang == "en" and (more := _LIST_MORE.match(text, at)):
+                    named = _EN_NAME.fullmatch(more.group(1))
+                    if named:
+                        found.append((more.start(1), named.lastgroup or ""))
+                    at = more.end()
     out: list[str] = []
     for _, key in sorted(found):
         if key not in out:
@@ -319,25 +325,19 @@ def translation_request(text: str) -> TranslationAsk | None:
     as the request's own words."""
     pair = _ZH_PAIR.search(text)
     if pair:  # 英译中: "English into Chinese"
-        source, target = _ZH_LANG[pair.group(1)], _ZH_LANG[pair.group(2)]
-        return TranslationAsk(source=source, target=target, targets=(target,))
+        return TranslationAsk(source=_ZH_LANG[pair.group(1)], targets=(_ZH_LANG[pair.group(2)],))
     work = QUOTED.sub("Q", _TOOL.sub(" ", text))
     verbs = [lang for lang in _ORDER if _VERB_RE[lang].search(work)]
-    set_phrase = re.match(
-        r"\s*(?:" + "|".join(n["en"] for n in _NAMES.values()) + r")\s+(?:to|->)\s+\w+\s*:",
-        work,
-        re.IGNORECASE,
-    )
+    set_phrase = _SET_PHRASE.match(work)
     if not verbs and not set_phrase:
         return None
     langs = verbs or ["en"]
     targets = _targets(work, langs)
     if set_phrase and not targets:
         targets = _targets("to " + work.split(":", 1)[0].split()[-1], ["en"])
-    if re.search(r"英訳", work) and "english" not in targets:
-        targets.insert(0, "english")
-    if re.search(r"和訳", work) and "japanese" not in targets:
-        targets.insert(0, "japanese")
+    for verb, implied in (("英訳", "english"), ("和訳", "japanese")):  # "into English/Japanese"
+        if verb in work and implied not in targets:
+            targets.insert(0, implied)
     target = targets[0] if targets else None
     if target is None:
         cjk = [lang for lang in verbs if lang in _ASKED]
@@ -360,7 +360,7 @@ def translation_request(text: str) -> TranslationAsk | None:
         target == home
         and source in (None, home)
         and not _EXPLICIT.search(work)
-        and not re.search(r"\bmeans? in\b", work, re.IGNORECASE)
+        and not _MEANS_IN.search(work)
     ):
         return None  # "what's the English word for a baby kangaroo", "rewrite it in plain English"
     if source is None:
@@ -372,7 +372,7 @@ def translation_request(text: str) -> TranslationAsk | None:
         targets = [target]
     if source == target:
         source = None
-    return TranslationAsk(source=source, target=target, targets=tuple(targets))
+    return TranslationAsk(source=source, targets=tuple(targets))
 
 
 _PROGRAMMING = (
@@ -442,7 +442,7 @@ def translation_labels(text: str) -> list[str]:
     if ask is None:
         return []
     labels = ["translation"]
-    for target in ask.targets or ((ask.target,) if ask.target else ()):
+    for target in ask.targets:
         if target == "english":
             labels.append("translation to english")
         elif ask.source == "english" and target in DIRECTED:
