@@ -53,6 +53,15 @@ def annotated_target(input_path: str, digest: str, cache_dir: str | None) -> tup
     return root / "annotated" / f"{stem}-{digest[:16]}.mig-annotated{ext}", False
 
 
+def kept_copy(pool: str) -> Path | None:
+    """Where `mig sample` keeps the annotated copy of the raw pool `pool` beside it, or None
+    (stdin, or a folder it cannot write: the copy then goes to the cache folder)."""
+    if not pool or pool == "-":
+        return None
+    copy, beside = annotated_target(pool, "", None)
+    return copy if beside else None
+
+
 def tagged_path(target: Path) -> Path:
     """The labelled-but-unscored step between the input and `target` (removed when done)."""
     stem = target.name.split(".mig-annotated")[0]

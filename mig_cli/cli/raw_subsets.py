@@ -35,12 +35,17 @@ def lacks_labels(data: Pool, labels_field: str) -> bool:
     return all(v is MISSING for v in data.values(labels_field))
 
 
+def raw_keys(raw: Pool, pool_keys: KeySource) -> RecordsKeys:
+    """`raw`'s records as `pool_keys` compares them: with the same fields left out when it is a
+    `RecordsKeys(ignore=...)`, by their bytes too against a raw input's own index."""
+    return RecordsKeys(raw.rows(), raw.lines, ignore=tuple(getattr(pool_keys, "ignore", ())))
+
+
 def match_raw(pool_keys: KeySource, raw: Pool, pool_source: str) -> Match:
     """Rows of `pool_keys` holding the records of `raw`; a DataError names the first record of
     `raw` found nowhere (file and line). With `RecordsKeys(ignore=...)` the same fields are left
     out of `raw`'s records; a raw input's own index matches them by their bytes."""
-    ignore = tuple(getattr(pool_keys, "ignore", ()))
-    match = match_rows(pool_keys, RecordsKeys(raw.rows(), raw.lines, ignore=ignore))
+    match = match_rows(pool_keys, raw_keys(raw, pool_keys))
     missing = np.flatnonzero(match.rows < 0)
     if len(missing):
         raise DataError(

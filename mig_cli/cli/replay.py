@@ -8,6 +8,7 @@ first difference. Inputs whose sha256 changed since are named in a warning first
 
 from __future__ import annotations
 
+import math
 import sys
 import tempfile
 import time
@@ -72,6 +73,29 @@ def annotation_info(
         "graph_model": meta.get("model", "unknown"),
         "graph_edge_threshold": meta.get("edge_threshold", meta.get("threshold")),
     }
+
+
+def not_as_sampled(notes: dict, computed: float, graph_dir: str | None, here: str) -> str | None:
+    """The warning when a subset's manifest (`report.provenance.subset_notes`) says another I(D)
+    than `computed` ("{here} 12.3"): another graph or other options than at sampling. It names
+    the graph folder the subset was sampled with (`mig sample --save-graph`), or, without any
+    graph, how to keep one. None when they agree (or the manifest says none)."""
+    said = notes.get("information")
+    if not isinstance(said, (int, float)) or math.isclose(
+        said, computed, rel_tol=1e-9, abs_tol=1e-9
+    ):
+        return None
+    text = (
+        f"its manifest says I(D) = {format_information(said, 4)}, "
+        f"{here} {format_information(computed, 4)}: "
+        "another graph or other --prop-weight/--phi/--norm than at sampling"
+    )
+    folder = notes.get("graph_folder")
+    if folder and folder != graph_dir:
+        text += f" (it was sampled with the graph kept in {folder}: --graph)"
+    elif not graph_dir:
+        text += " (mig sample --save-graph keeps a graph it builds, for --graph)"
+    return text
 
 
 def base_manifest(options: dict[str, Any], config_data: dict | None) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from ..selection.graph import graph_without_edges
 from .common import (
     config_option,
     err_console,
-    format_information,
     reports_errors,
 )
 from .options import (
@@ -44,6 +43,7 @@ from .options import (
 )
 from .output_checks import check_outputs
 from .raw_subsets import annotation_fields, lacks_labels, match_raw
+from .replay import not_as_sampled
 
 
 def _need_plotting() -> None:
@@ -231,8 +231,7 @@ def report_cmd(
             }
         )
     subset_inputs = []
-    manifest_information: dict[int, float] = {}
-    graph_folders: dict[int, str] = {}
+    subset_manifests: list[dict] = []  # what each subset's manifest says (or {})
     cached_keys: list[PoolKeys] = []
 
     def keys() -> PoolKeys:  # the pool's digests, computed once when a subset needs them
@@ -264,10 +263,7 @@ def report_cmd(
         note = how
         if notes.get("method"):
             note += f"; method {notes['method']} (manifest)"
-        if isinstance(notes.get("information"), (int, float)):
-            manifest_information[len(subset_inputs) - 1] = float(notes["information"])
-            if notes.get("graph_folder"):
-                graph_folders[len(subset_inputs) - 1] = notes["graph_folder"]
+        subset_manifests.append(notes)
         entry = {"role": "subset", "records": len(sub), "notes": note, **describe_file(path)}
         subset_entries.append(entry)
         inputs.append(entry)
@@ -297,18 +293,11 @@ def report_cmd(
             by=by_values,
             components=components,
         )
-    for i, said in manifest_information.items():
-        ours = report.stats[i + 1].information
-        if not math.isclose(said, ours, rel_tol=1e-9, abs_tol=1e-9):
-            text = (
-                f"its manifest says I(D) = {format_information(said, 4)}, "
-                f"this page computes {format_information(ours, 4)}: "
-                "another graph or other --prop-weight/--phi/--norm than at sampling"
-            )
-            if i in graph_folders and graph_folders[i] != graph_dir:
-                text += f" (it was sampled with the graph kept in {graph_folders[i]}: --graph)"
-            elif not graph_dir:
-                text += " (mig sample --save-graph keeps a graph it builds, for --graph)"
+    for i, notes in enumerate(subset_manifests):
+        text = not_as_sampled(
+            notes, report.stats[i + 1].information, graph_dir, "this page computes"
+        )
+        if text:
             subset_entries[i]["notes"] += "; " + text
             err_console.print(f"[yellow]Warning:[/] {subsets[i]}: {text}", markup=True)
     meta = {

@@ -137,14 +137,12 @@ def check_not_the_annotated_copy(pool: str, outputs: list[tuple[str, str | None]
     """An output may not be the file where `mig sample` keeps a raw pool's annotated copy
     (POOL.mig-annotated.jsonl beside it): writing the subset there would destroy the copy that
     the next run trusts. A usage error, before any work."""
-    if not pool or pool == "-":
-        return
     from pathlib import Path
 
-    from .auto_annotate import annotated_target
+    from .auto_annotate import kept_copy
 
-    copy, beside = annotated_target(pool, "", None)
-    if not beside:
+    copy = kept_copy(pool)
+    if copy is None:
         return
     for flag, path in outputs:
         if path and path != "-" and Path(path).resolve() == copy.resolve():

@@ -66,7 +66,7 @@ def read_given(data, ann, given: Pool, mig: bool, labels_field, score_field, pre
     from ..records.annotations import resolve_fields
     from .controls import take_annotations
     from .options import annotations_of
-    from .raw_subsets import given_keys, lacks_labels, match_raw
+    from .raw_subsets import given_keys, lacks_labels, match_raw, raw_keys
 
     _, labels_at, _ = resolve_fields(preset.value if preset else None, labels_field, None)
     if lacks_labels(given, labels_at):
@@ -74,9 +74,7 @@ def read_given(data, ann, given: Pool, mig: bool, labels_field, score_field, pre
         if mig:
             match = match_raw(pool_keys, given, data.source)
             return take_annotations(ann, match.rows), match.pool_mask()
-        ignore = tuple(getattr(pool_keys, "ignore", ()))
-        keys = RecordsKeys(given.rows(), given.lines, ignore=ignore)
-        return None, given_rows(pool_keys, keys, given.source)
+        return None, given_rows(pool_keys, raw_keys(given, pool_keys), given.source)
     given_ann = annotations_of(given, labels_field, score_field, preset) if mig else None
     keys = RecordsKeys(given.rows(), given.lines)
     return given_ann, given_rows(data, keys, given.source)

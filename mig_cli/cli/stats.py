@@ -12,6 +12,7 @@ from ..errors import DataError
 from ..records.annotations import Annotations, resolve_fields
 from ..records.graph_files import read_graph
 from ..records.pool import Pool
+from ..report.provenance import subset_notes
 from ..selection.graph import graph_without_edges
 from ..selection.stats import pool_stats
 from .common import config_option, err_console, reports_errors
@@ -32,39 +33,17 @@ from .options import (
     read_input,
 )
 from .raw_subsets import annotation_fields, annotations_through, lacks_labels
+from .replay import not_as_sampled
 
 
 def _annotated_copy_hint(path: str) -> str:
     """A pointer to POOL.mig-annotated.jsonl when mig sample kept one beside this raw pool."""
-    from pathlib import Path
+    from .auto_annotate import kept_copy
 
-    from .auto_annotate import annotated_target
-
-    if path == "-":
-        return ""
-    copy, beside = annotated_target(path, "", None)
-    if not (beside and Path(copy).is_file()):
+    copy = kept_copy(path)
+    if copy is None or not copy.is_file():
         return ""
     return f"; {copy} beside it holds this pool annotated by mig sample"
-
-
-def warn_if_not_as_sampled(path: str, information: float, graph_dir: str | None) -> None:
-    """A subset whose manifest (`mig sample`) says another I(D) than computed here: another
-    graph or other options than at sampling; name the graph folder it was sampled with."""
-    from ..report.provenance import subset_notes
-
-    notes = subset_notes(path)
-    said = notes.get("information")
-    if not isinstance(said, (int, float)) or math.isclose(said, information, rel_tol=1e-9):
-        return
-    text = (
-        f"{path}: its manifest says I(D) = {said:,.4f}, this table has {information:,.4f}: "
-        "another graph or other --prop-weight/--phi/--norm than at sampling"
-    )
-    folder = notes.get("graph_folder")
-    if folder and folder != graph_dir:
-        text += f" (it was sampled with the graph kept in {folder}: --graph)"
-    err_console.print(f"[yellow]Warning:[/] {text}", markup=True)
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -151,7 +130,9 @@ def stats_cmd(
     except ValueError as exc:  # options the sampler's arithmetic cannot use (core checks)
         raise typer.BadParameter(str(exc)) from None
     for path, found in results[1:]:
-        warn_if_not_as_sampled(path, found.information, graph_dir)
+        text = not_as_sampled(subset_notes(path), found.information, graph_dir, "this table has")
+        if text:
+            err_console.print(f"[yellow]Warning:[/] {path}: {text}", markup=True)
     if as_json:
         payload = {
             "graph": graph_dir,
