@@ -24,6 +24,12 @@ def run(*args, input=None):
     return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
 
 
+def exchanges(*texts: str) -> dict:
+    """A record of alternating user and assistant messages."""
+    roles = ("user", "assistant")
+    return {"messages": [{"role": roles[i % 2], "content": t} for i, t in enumerate(texts)]}
+
+
 def chat(i: int, text: str, reply: str = "Sure, here you go.") -> dict:
     return {
         "id": f"c{i}",
@@ -309,14 +315,7 @@ def test_taxonomy_tagger_on_real_records(tmp_path):
     assert any("math" in t or "arithmetic" in t for t in by_source["gsm8k"])
     assert any("cod" in t or "programming" in t for t in by_source["gpteacher-codegen"])
     # the turns are read too: a conversation's shape comes after the request's own tags
-    chat = {
-        "messages": [
-            {"role": "user", "content": "What is the capital of Italy?"},
-            {"role": "assistant", "content": "Rome."},
-            {"role": "user", "content": "And of Spain?"},
-            {"role": "assistant", "content": "Madrid."},
-        ]
-    }
+    chat = exchanges("What is the capital of Italy?", "Rome.", "And of Spain?", "Madrid.")
     result = run("tag", write(tmp_path / "c.jsonl", [chat]), "-o", tmp_path / "c.t.jsonl")
     assert result.exit_code == 0, result.output
     labels = read(tmp_path / "c.t.jsonl")[0]["labels"]
@@ -359,14 +358,7 @@ def test_vocab_tagger_and_text_modes(tmp_path, monkeypatch, mode, expected_text)
     KeywordEmbedder.seen = []
     vocab = tmp_path / "tags.txt"
     vocab.write_text("# my tags\nPython Programming\nsql query\n\npoem writing\n")
-    rec = {
-        "messages": [
-            {"role": "user", "content": "write python code"},
-            {"role": "assistant", "content": "ok"},
-            {"role": "user", "content": "now some sql"},
-            {"role": "assistant", "content": "done"},
-        ]
-    }
+    rec = exchanges("write python code", "ok", "now some sql", "done")
     pool = write(tmp_path / "p.jsonl", [rec])
     out = tmp_path / "o.jsonl"
     result = run(
