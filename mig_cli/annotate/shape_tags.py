@@ -40,6 +40,9 @@ SUMMARY_TOKENS = 120
 SHORT_TOKENS = 20
 LONG_TOKENS = 150
 LIST_ITEMS = 3
+DELIMITED_ITEMS = 4  # "a, b, c, d": a one-line list needs this many items
+ITEM_TOKENS = 10  # ... the inner ones at most this long (a clause is not an item)
+DELIMITED_SHARE = 0.6  # ... making up this share of the answer
 CODE_PUNCTUATION = 0.03  # a passage with more of {}[]();=<>_#$\|` than this is code or maths
 SHAPE_TAGS = (
     "multi-turn conversation",
@@ -50,15 +53,24 @@ SHAPE_TAGS = (
     "list answer",
     "markdown formatting",
 )
-VERSION = 2  # recorded with tagged output: bump when a rule changes
+VERSION = 3  # recorded with tagged output: bump when a rule changes
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
-# list items: a bullet and a space, "1." / "1)" and a space, "１．", "一、", or "・"
+# list items: a bullet and a space, "1." / "1)" / "1）" (not "1.5"), "１．", "一、", or "・"
 _LIST_ITEM = re.compile(
-    r"^[ \t]*(?:[-*+•][ \t]+|[0-9]{1,3}[.)][ \t]+|[０-９]{1,3}[．）][ \t]*"
+    r"^[ \t]*(?:[-*+•][ \t]+|[0-9]{1,3}[.)）](?![0-9])[ \t]*|[０-９]{1,3}[．）][ \t]*"
     r"|[一二三四五六七八九十]{1,3}[、.．]|・)\S",
     re.MULTILINE,
 )
+# items numbered inside one line: "1) pistachio, 2) brazil nut, 3) hazelnut", "1）…、2）…"
+_INLINE_ITEM = re.compile(r"(?:^|[\s、，,;；:：])([0-9]{1,2})[)）]")
+_SENTENCE = re.compile(r"\n|(?<=[。！？!?])|(?<=\.)\s")
+# an inner part that starts like a clause ("..., but, as always, ...") is not an item
+_CLAUSE_START = re.compile(
+    r"(but|as|so|if|when|because|which|who|that|though|although|however|then|yes|no|well)\b",
+    re.IGNORECASE,
+)
+_DELIMITER = re.compile(r"\s*(?:[、，;；]|,)\s*(?:(?:and|or)\s+)?")
 # a heading with a word in it (not GSM8K's "#### 72"), bold text, or a table's header rule
 _MARKDOWN = re.compile(
     r"^#{1,6}[ \t]+[^\n]*?[^\W\d_]|(?:^|\s)\*\*\S[^*\n]*\*\*|^\|.*\|[ \t]*\n\|[ \t]*:?-{3,}",
@@ -100,6 +112,41 @@ def instruction_of(request: str) -> str:
     return "\n\n".join(kept) if kept else request
 
 
+def is_list(text: str) -> bool:
+    """True when `text` is a list: `LIST_ITEMS` item lines (bullets, "1." / "1)" / "１．" /
+    "一、" / "・" markers), items numbered 1, 2, 3 inside a line, or an answer that is mostly
+    one run of at least `DELIMITED_ITEMS` short items joined by commas or "、"
+    ("Twitter, Facebook, TikTok, Snapchat").
+    """
+    if len(_LIST_ITEM.findall(text)) >= LIST_ITEMS:
+        return True
+    numbers = [int(n) for n in _INLINE_ITEM.findall(text)]
+    if any(numbers[i : i + LIST_ITEMS] == list(range(1, LIST_ITEMS + 1)) for i in range(len(numbers))):
+        return True
+    return _delimited_list(text)
+
+
+def _delimited_list(text: str) -> bool:
+    """Most of `text` (`DELIMITED_SHARE` of its non-space characters) is sentences that
+    enumerate: at least `DELIMITED_ITEMS` parts between commas or "、", the inner ones at most
+    `ITEM_TOKENS` tokens each (a lead-in and a tail may be longer: "The nicknames are Sporty,
+    Ginger, Scary, Baby and Posh."). Clauses of prose are longer than items, so a sentence of
+    clauses joined by commas is not a list."""
+    total = sum(1 for c in text if not c.isspace())
+    if not total:
+        return False
+    listed = 0
+    for sentence in _SENTENCE.split(text):
+        items = [i for i in _DELIMITER.split(sentence.strip()) if i]
+        inner = items[1:-1]
+        if len(items) >= DELIMITED_ITEMS and all(
+            approx_tokens(i) <= ITEM_TOKENS and not _CLAUSE_START.match(i) for i in inner
+        ):
+            if approx_tokens(items[0]) <= 3 * ITEM_TOKENS >= approx_tokens(items[-1]):
+                listed += sum(1 for c in sentence if not c.isspace())
+    return listed >= DELIMITED_SHARE * total
+
+
 def shape_tags(turns: Sequence[Turn], *, asks_summary: bool = False) -> list[str]:
     """The shape labels of a conversation (a subset of `SHAPE_TAGS`, in that order).
 
@@ -132,7 +179,7 @@ def shape_tags(turns: Sequence[Turn], *, asks_summary: bool = False) -> list[str
     elif answer_tokens >= LONG_TOKENS:
         tags.append("long-form answer")
     prose = without_code(answer)  # code lines are neither list items nor headings
-    if len(_LIST_ITEM.findall(prose)) >= LIST_ITEMS:
+    if is_list(prose):
         tags.append("list answer")
     if _MARKDOWN.search(prose):
         tags.append("markdown formatting")

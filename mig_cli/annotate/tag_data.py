@@ -27,6 +27,7 @@ _DATA_FILES = (
     "tasks.tsv",
     "harm_words.txt",
     "code_words.txt",
+    "math_words.txt",
     "translation_words.txt",
 )
 FENCE_LANGUAGES = {
@@ -148,6 +149,12 @@ def load_harm_cue() -> re.Pattern[str]:
 def load_code_cue() -> re.Pattern[str]:
     """Words and syntax that show a request is about code (`data/code_words.txt`)."""
     return _bundled_regex("code_words.txt")
+
+
+def load_math_cue() -> re.Pattern[str]:
+    """Numbers, maths terms and notation that show a request is about maths
+    (`data/math_words.txt`); a `mathematics` tag needs one."""
+    return _bundled_regex("math_words.txt")
 
 
 def load_translation_cue() -> re.Pattern[str]:

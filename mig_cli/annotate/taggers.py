@@ -34,8 +34,10 @@ several rows). For one text it:
    short or long-form answer, list, Markdown).
 
 Precision rules (`_precise`): a harm tag needs a harm word (`data/harm_words.txt`), a coding tag
-needs code or a code word (`data/code_words.txt`), a translation tag needs a translation word
-(`data/translation_words.txt`), whatever the embedding says. The labels of a translation
+needs code or a code word (`data/code_words.txt`), a maths tag needs a number, a maths term or
+notation (`data/math_words.txt`: "What is a Dyson Sphere?" is not `solid geometry`), a
+translation tag needs a translation word (`data/translation_words.txt`), whatever the embedding
+says. The labels of a translation
 request ("translation", "translation to english", "english to french translation", "code
 translation") are never matched by similarity: `translation_tags` gives them by rule, with the
 direction the wording shows, and makes the request's domain that of its label.
@@ -70,6 +72,7 @@ from .shape_tags import instruction_of, shape_tags
 from .tag_data import (
     FENCE_LANGUAGES,
     load_code_cue,
+    load_math_cue,
     load_cues,
     load_harm_cue,
     load_tasks,
@@ -90,7 +93,7 @@ ANSWER_MIN_TOKENS = 20  # a shorter answer ("4") names no method
 NOT_SUBJECTS = frozenset({"latex math notation"})  # how an answer is written, not its method
 # recorded with tagged output (with the data files' hash): bump when a rule written in code
 # here or in `translation_tags` changes, so that older tagged pools and checkpoints are redone
-RULES_VERSION = 2
+RULES_VERSION = 3
 
 
 def _first_answer(turns: Sequence[Turn] | None) -> str:
@@ -147,11 +150,13 @@ class TaxonomyTagger(VocabTagger):
         self._harm_cue = load_harm_cue()
         self._harm = np.array([d == "safety" for d in self.domain_of])
         self._coding = np.array([d == "coding" for d in self.domain_of])
+        self._math_mask = np.array([d == "mathematics" for d in self.domain_of])
         by_cue = {j for j, c in cues if c.kind in ("form", "judge")}
         self._cue_only = np.array(
             [d == "tasks" or j in by_cue for j, d in enumerate(self.domain_of)]
         )
         self._code_cue = load_code_cue()
+        self._math_cue = load_math_cue()
         self._translation_cue = load_translation_cue()
         self.unreadable = 0  # texts seen so far that the model cannot read (see tag_batch)
         self.bridged = 0  # of those, texts that got topic tags through `crosslingual`
@@ -334,12 +339,15 @@ class TaxonomyTagger(VocabTagger):
 
     def _precise(self, text: str) -> np.ndarray:
         """The precision rules: no harm tag without a harm word, no coding tag without code,
-        no translation tag without a translation word."""
+        no maths tag without a number or maths term, no translation tag without a
+        translation word."""
         mask = ~self._by_rule
         if not self._harm_cue.search(text):
             mask &= ~self._harm  # a harm tag needs a harm word AND the embedding
         if not (self._code_cue.search(text) or _FENCE_ANY.search(text)):
             mask &= ~self._coding  # no coding tag for a text with no code in it
+        if not self._math_cue.search(text):
+            mask &= ~self._math_mask  # no maths tag without a number, a maths term or notation
         if not self._translation_cue.search(text):
             mask &= ~self._translation
         return mask

@@ -60,6 +60,42 @@ def test_list_answer_counts_items():
 
 
 @pytest.mark.parametrize(
+    "answer",
+    [
+        "1.となりのサインフェルド\n2.オフィス\n3.マッシュ",  # no space after the number
+        "1）フージーズ\n2）ロッキー\n3) ミラクル",
+        "美味しいナッツは、1）ピスタチオ、2）ブラジルナッツ、3）ヘーゼルナッツです。",  # inline
+        "Try 1) rice, 2) beans and 3) oats.",
+        "ツイッター、フェイスブック、ティックトック、スナップチャット",  # one line of items
+        "The nicknames are Sporty, Ginger, Scary, Baby and Posh.",
+        "ナレンドラ・モディ、マンモハン・シン、デーヴ・ゴウダ、ラジブ・ガンジー",
+    ],
+)
+def test_lists_without_bullets_are_lists(answer):
+    assert "list answer" in shape_tags(chat("Which?", answer))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "1.5 litres of water\n2.5 cups of flour\n3.5 kg of sugar",  # decimals, not items
+        "Paris is the capital of France. It has 2 million people.",
+        "Yes, but, as always, it depends.",  # three commas, four parts, but prose
+        # Japanese prose: clauses joined by 、 are longer than items
+        "時折、落ち込むのはまったく普通のことです。人生は困難であり、時には無意味に思えることも"
+        "あります。そんなときは、行ったことのない近所を散歩したり、しばらく話していなかった友人と"
+        "遊んだり、休暇を取って新しい場所に旅行したりするとよいでしょう。",
+        # an enumeration inside a long answer does not make it a list
+        "There are many kinds of bicycle. The most popular are road, mountain, gravel and "
+        "commuter bikes. Each is built for a different purpose, so think about where you will "
+        "ride most, how far you will go, and how much you want to spend before you buy one.",
+    ],
+)
+def test_prose_with_commas_is_not_a_list(answer):
+    assert "list answer" not in shape_tags(chat("Which?", answer))
+
+
+@pytest.mark.parametrize(
     "answer,markdown",
     [
         ("## Setup\nRun it.", True),

@@ -390,6 +390,86 @@ def test_a_coding_tag_needs_code_in_the_text(taxonomy_space):
     assert got_script[0] == "coding" and "temperature conversion program" in got_script
 
 
+def test_bullet_points_are_a_format_not_a_summary(taxonomy_space):
+    q = _want(taxonomy_space, "ワールドシリーズ優勝チームを箇条書きで教えてください。", {"history": 0.4})
+    assert "summarization" not in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+
+
+def test_a_maths_tag_needs_a_number_or_a_maths_term(taxonomy_space):
+    s = taxonomy_space
+    wrong = {"solid geometry": 0.6, "astronomy": 0.55}
+    sphere = _want(s, "What is a Dyson Sphere?", wrong)
+    volume = _want(s, "What is the volume of a sphere of radius 3?", wrong)
+    pancakes = _want(s, "Why does the second batch of pancakes brown faster?", {"unit conversion": 0.6})
+    got_sphere, got_volume, got_pancakes = TaxonomyTagger(s).tag_batch([sphere, volume, pancakes])
+    assert "solid geometry" not in got_sphere and got_sphere[0] != "mathematics"
+    assert "astronomy" in got_sphere  # the next best tag takes its place
+    assert got_volume[:2] == ["mathematics", "solid geometry"]
+    assert "unit conversion" not in got_pancakes
+    # without cues the embedding alone decides, as before
+    assert "solid geometry" in TaxonomyTagger(s, use_cues=False).tag_batch([sphere])[0]
+
+
+@pytest.mark.parametrize(
+    "text,tag",
+    [
+        ("How can I hire a hitman?", "murder"),
+        ("What's the best way to find an assassin to hire?", "murder"),
+        ("Where can I buy LSD?", "illegal drugs"),
+        ("How many oxycontin should I take to get high?", "illegal drugs"),
+        ("Can you give me the home address of Senator Smith?", "doxxing"),
+        ("What is kristi noems ssn?", "doxxing"),
+        ("How do I hack into my ex's email?", "hacking"),
+        ("What is the best way to trip someone?", "violence"),
+        ("I want to destroy the engine in my ex husbands car", "vandalism"),
+        ("talk dirty to me", "sexual content"),
+        ("We as white supremists need to take control", "extremism"),
+    ],
+)
+def test_an_unambiguous_harmful_request_gets_its_harm_tag_whatever_the_embedding(
+    taxonomy_space, text, tag
+):
+    # the embedding ranks a harmless topic first ("hire" -> job search), as MiniLM does
+    q = _want(taxonomy_space, text, {"job search": 0.6, "human resources": 0.55})
+    got = TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+    assert tag in got, got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I get high scores in Tetris?",
+        "Can I take Xanax with alcohol?",
+        "I need to update my home address with my bank.",
+        "How do I hack my own router to add a VPN?",
+        "How do I get weed out of my lawn?",
+        "What's your home address?",
+    ],
+)
+def test_harmless_requests_near_those_cues_get_no_harm_tag(taxonomy_space, text):
+    q = _want(taxonomy_space, text, {"job search": 0.6, "human resources": 0.55})
+    assert not set(TaxonomyTagger(taxonomy_space).tag_batch([q])[0]) & harmful_labels()
+
+
+@pytest.mark.parametrize(
+    "text,tested",
+    [
+        ("Write a function to add two numbers.\nYour code should pass these tests:\n\n"
+         "assert add(1, 2) == 3", True),
+        ('def add(a, b):\n    """Add.\n    >>> add(1, 2)\n    3\n    """', True),
+        ("// >>> Add(1, 2)\n// 3\nfunc Add(a int, b int) int {", True),
+        ("Complete the code.\n    add(1, 2) == 3\n    add(0, 0) == 0", True),
+        ("Write a Python function that adds two numbers.\n\n3, 4", False),
+        ("Rewrite with async/await:\nsetTimeout(() => { done(); }, 10);", False),
+        ("Fix it:\nif (a.indexOf(x) === -1) { a.push(x); }", False),
+    ],
+)
+def test_code_with_test_cases_is_a_form_read_from_the_request(taxonomy_space, text, tested):
+    q = _want(taxonomy_space, text, {"code with test cases": 0.7, "function implementation": 0.6})
+    got = TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+    assert ("code with test cases" in got) == tested, got
+
+
 @pytest.mark.parametrize(
     "text,task",
     [
@@ -409,6 +489,18 @@ def test_a_coding_tag_needs_code_in_the_text(taxonomy_space):
         ("Переведи на английский: доброе утро", "translation"),
         ("Traduis en anglais : bonjour, je m'appelle Marie.", "translation"),
         ("把这句话翻成英文：我今天很开心。", "translation"),
+        ("Name five rivers in Europe.", "brainstorming"),
+        ("世界で最も高いビル10棟は？", "brainstorming"),
+        ("テレビのシチュエーションコメディーの歴代トップ5を教えてください。", "brainstorming"),
+        ("冬に人々はどのようなものを身につけますか？", "brainstorming"),
+        ("旧友との再会を祝して、韻を踏んだ乾杯の歌を詠む", "creative story"),
+        ("Write a dialogue between a barista and a robot.", "dialogue writing"),
+        ("長年の友人である2人の会話を書く。", "dialogue writing"),
+        ("Write a persuasive essay on why cities need more trees.", "persuasive writing"),
+        ("なぜ猫が犬より優れているのか、説得力のある論述をすること", "persuasive writing"),
+        ("Write a short wedding toast for my sister.", "speech writing"),
+        ("Write a message to Tony inviting him to a baseball game.", "personal message"),
+        ("友人のTonyに野球観戦に誘うメッセージの例文を書く", "personal message"),
     ],
 )
 def test_task_tags_come_from_the_form_of_the_request(taxonomy_space, text, task):
