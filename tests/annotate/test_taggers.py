@@ -390,6 +390,11 @@ def test_a_coding_tag_needs_code_in_the_text(taxonomy_space):
     assert got_script[0] == "coding" and "temperature conversion program" in got_script
 
 
+def test_a_comparison_question_is_not_classification(taxonomy_space):
+    q = _want(taxonomy_space, "コーヒーと紅茶では、どちらがカフェインが多いですか？", {"history": 0.4})
+    assert "classification" not in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
+
+
 def test_bullet_points_are_a_format_not_a_summary(taxonomy_space):
     q = _want(taxonomy_space, "ワールドシリーズ優勝チームを箇条書きで教えてください。", {"history": 0.4})
     assert "summarization" not in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
@@ -408,6 +413,16 @@ def test_a_maths_tag_needs_a_number_or_a_maths_term(taxonomy_space):
     assert "unit conversion" not in got_pancakes
     # without cues the embedding alone decides, as before
     assert "solid geometry" in TaxonomyTagger(s, use_cues=False).tag_batch([sphere])[0]
+
+
+def test_counting_problem_needs_combinatorics_in_the_wording(taxonomy_space):
+    s = taxonomy_space
+    near = {"counting problem": 0.6, "arithmetic word problem": 0.58}
+    pens = _want(s, "Janet had 22 green pens and bought 6 bags of 9 pens. How many pens now?", near)
+    seats = _want(s, "In how many ways can 8 people be seated in a row of chairs?", near)
+    got_pens, got_seats = TaxonomyTagger(s).tag_batch([pens, seats])
+    assert "counting problem" not in got_pens and "arithmetic word problem" in got_pens
+    assert "counting problem" in got_seats
 
 
 @pytest.mark.parametrize(
@@ -501,6 +516,12 @@ def test_code_with_test_cases_is_a_form_read_from_the_request(taxonomy_space, te
         ("Write a short wedding toast for my sister.", "speech writing"),
         ("Write a message to Tony inviting him to a baseball game.", "personal message"),
         ("友人のTonyに野球観戦に誘うメッセージの例文を書く", "personal message"),
+        ("なぜ人間は自分が正しいと思う傾向があるのでしょうか。", "explanation"),
+        ("为什么星球基本都是圆的？", "explanation"),
+        ("List all the cities mentioned in the text, separated by commas.", "information extraction"),
+        ("この段落に登場する人物の名前をすべて挙げてください。", "information extraction"),
+        ("What are the key points of this article?", "summarization"),
+        ("ヴェルサイユ条約のポイントは何だったのでしょうか？", "summarization"),
     ],
 )
 def test_task_tags_come_from_the_form_of_the_request(taxonomy_space, text, task):
@@ -738,7 +759,7 @@ def test_turns_add_maths_tags_from_the_answer_and_the_shape(taxonomy_space):
     from mig_cli.records.chat import Turn
 
     s = taxonomy_space
-    q = _want(s, "A club of 7 picks a committee of 3. Solve it.", {"arithmetic word problem": 0.6})
+    q = _want(s, "A club of 7 picks 3 members to lead it. Solve it.", {"arithmetic word problem": 0.6})
     proof = (
         r"We choose 3 members out of 7 without order, so the count is "
         r"$\binom{7}{3} = \frac{7 \cdot 6 \cdot 5}{3 \cdot 2 \cdot 1} = 35$ ways in all."
