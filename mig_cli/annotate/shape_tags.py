@@ -121,7 +121,9 @@ def is_list(text: str) -> bool:
     if len(_LIST_ITEM.findall(text)) >= LIST_ITEMS:
         return True
     numbers = [int(n) for n in _INLINE_ITEM.findall(text)]
-    if any(numbers[i : i + LIST_ITEMS] == list(range(1, LIST_ITEMS + 1)) for i in range(len(numbers))):
+    if any(
+        numbers[i : i + LIST_ITEMS] == list(range(1, LIST_ITEMS + 1)) for i in range(len(numbers))
+    ):
         return True
     return _delimited_list(text)
 

@@ -72,9 +72,9 @@ from .shape_tags import instruction_of, shape_tags
 from .tag_data import (
     FENCE_LANGUAGES,
     load_code_cue,
-    load_math_cue,
     load_cues,
     load_harm_cue,
+    load_math_cue,
     load_tasks,
     load_taxonomy,
     load_taxonomy_domains,

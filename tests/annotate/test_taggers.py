@@ -390,13 +390,35 @@ def test_a_coding_tag_needs_code_in_the_text(taxonomy_space):
     assert got_script[0] == "coding" and "temperature conversion program" in got_script
 
 
+@pytest.mark.parametrize(
+    "text,role",
+    [
+        ("You are the owner of a secret garden. Can you tell me how you found it?", True),
+        ("Play the character of a famous wizard. Explain your most famous invention.", True),
+        ("As an ancient Roman senator, outline a plan to stop the war.", True),
+        ("Assume the role of a financial advisor and outline a strategy.", True),
+        ("You are a helpful assistant. Explain recursion.", False),
+        ("As a result, the code fails. How do I fix it?", False),
+        ("As a beginner, how do I learn Python?", False),
+        ("You are the best. What should I cook tonight?", False),
+    ],
+)
+def test_role_play_framings(taxonomy_space, text, role):
+    q = _want(taxonomy_space, text, {"history": 0.4})
+    assert ("character role play" in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]) == role
+
+
 def test_a_comparison_question_is_not_classification(taxonomy_space):
-    q = _want(taxonomy_space, "コーヒーと紅茶では、どちらがカフェインが多いですか？", {"history": 0.4})
+    q = _want(
+        taxonomy_space, "コーヒーと紅茶では、どちらがカフェインが多いですか？", {"history": 0.4}
+    )
     assert "classification" not in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
 
 
 def test_bullet_points_are_a_format_not_a_summary(taxonomy_space):
-    q = _want(taxonomy_space, "ワールドシリーズ優勝チームを箇条書きで教えてください。", {"history": 0.4})
+    q = _want(
+        taxonomy_space, "ワールドシリーズ優勝チームを箇条書きで教えてください。", {"history": 0.4}
+    )
     assert "summarization" not in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
 
 
@@ -405,7 +427,9 @@ def test_a_maths_tag_needs_a_number_or_a_maths_term(taxonomy_space):
     wrong = {"solid geometry": 0.6, "astronomy": 0.55}
     sphere = _want(s, "What is a Dyson Sphere?", wrong)
     volume = _want(s, "What is the volume of a sphere of radius 3?", wrong)
-    pancakes = _want(s, "Why does the second batch of pancakes brown faster?", {"unit conversion": 0.6})
+    pancakes = _want(
+        s, "Why does the second batch of pancakes brown faster?", {"unit conversion": 0.6}
+    )
     got_sphere, got_volume, got_pancakes = TaxonomyTagger(s).tag_batch([sphere, volume, pancakes])
     assert "solid geometry" not in got_sphere and got_sphere[0] != "mathematics"
     assert "astronomy" in got_sphere  # the next best tag takes its place
@@ -469,8 +493,11 @@ def test_harmless_requests_near_those_cues_get_no_harm_tag(taxonomy_space, text)
 @pytest.mark.parametrize(
     "text,tested",
     [
-        ("Write a function to add two numbers.\nYour code should pass these tests:\n\n"
-         "assert add(1, 2) == 3", True),
+        (
+            "Write a function to add two numbers.\nYour code should pass these tests:\n\n"
+            "assert add(1, 2) == 3",
+            True,
+        ),
         ('def add(a, b):\n    """Add.\n    >>> add(1, 2)\n    3\n    """', True),
         ("// >>> Add(1, 2)\n// 3\nfunc Add(a int, b int) int {", True),
         ("Complete the code.\n    add(1, 2) == 3\n    add(0, 0) == 0", True),
@@ -518,7 +545,10 @@ def test_code_with_test_cases_is_a_form_read_from_the_request(taxonomy_space, te
         ("友人のTonyに野球観戦に誘うメッセージの例文を書く", "personal message"),
         ("なぜ人間は自分が正しいと思う傾向があるのでしょうか。", "explanation"),
         ("为什么星球基本都是圆的？", "explanation"),
-        ("List all the cities mentioned in the text, separated by commas.", "information extraction"),
+        (
+            "List all the cities mentioned in the text, separated by commas.",
+            "information extraction",
+        ),
         ("この段落に登場する人物の名前をすべて挙げてください。", "information extraction"),
         ("What are the key points of this article?", "summarization"),
         ("ヴェルサイユ条約のポイントは何だったのでしょうか？", "summarization"),
@@ -759,7 +789,9 @@ def test_turns_add_maths_tags_from_the_answer_and_the_shape(taxonomy_space):
     from mig_cli.records.chat import Turn
 
     s = taxonomy_space
-    q = _want(s, "A club of 7 picks 3 members to lead it. Solve it.", {"arithmetic word problem": 0.6})
+    q = _want(
+        s, "A club of 7 picks 3 members to lead it. Solve it.", {"arithmetic word problem": 0.6}
+    )
     proof = (
         r"We choose 3 members out of 7 without order, so the count is "
         r"$\binom{7}{3} = \frac{7 \cdot 6 \cdot 5}{3 \cdot 2 \cdot 1} = 35$ ways in all."
