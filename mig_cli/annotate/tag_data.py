@@ -179,7 +179,7 @@ def load_cues() -> list[Cue]:
         tag, kind, regex = parts
         for name, fragment in fragments.items():
             regex = regex.replace("{" + name + "}", fragment)
-        if kind in ("*", "+", "gate", "form", "judge"):
+        if kind in ("*", "+", "gate", "needs", "form", "judge"):
             name = {"*": "framing", "+": "always"}.get(kind, kind)
             cue = Cue(tag, name, frozenset(), re.compile(regex, re.IGNORECASE))
         else:

@@ -137,6 +137,7 @@ class TaxonomyTagger(VocabTagger):
         self._fence_tags = {k: index[t] for k, t in FENCE_LANGUAGES.items() if t in index}
         cues = [(index[c.tag], c) for c in load_cues() if c.tag in index] if use_cues else []
         self._gates = [(j, c.pattern) for j, c in cues if c.kind == "gate"]
+        self._needs = [(j, c.pattern) for j, c in cues if c.kind == "needs"]
         self._framing = [(j, c.pattern) for j, c in cues if c.kind == "framing"]
         self._always = [(j, c.pattern) for j, c in cues if c.kind in ("always", "form", "judge")]
         # tasks that judge a given text; "classification" (a task cue) judges items too
@@ -334,6 +335,9 @@ class TaxonomyTagger(VocabTagger):
             if pattern.search(text):
                 fired.append(j)
             else:
+                mask[j] = False
+        for j, pattern in self._needs:
+            if not pattern.search(text):
                 mask[j] = False
         return mask, fired
 

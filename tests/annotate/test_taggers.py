@@ -176,7 +176,7 @@ def test_bundled_cues_point_at_taxonomy_tags():
     assert len(cues) >= 10
     for cue in cues:
         assert cue.tag in tags
-        assert cue.kind in {"framing", "always", "form", "judge", "gate", "context"}
+        assert cue.kind in {"framing", "always", "form", "judge", "gate", "needs", "context"}
         assert cue.domains <= names and bool(cue.domains) == (cue.kind == "context")
         assert isinstance(cue.pattern, re.Pattern)
         assert "{code}" not in cue.pattern.pattern  # fragments are expanded
@@ -200,7 +200,7 @@ def test_taxonomy_margin_min_and_domain_first(taxonomy_space):
     s = taxonomy_space
     q = _want(
         s,
-        "Tom has 3 apples",
+        "Tom has 3 apples and pays for them",
         {"arithmetic word problem": 0.6, "money word problem": 0.55, "rate word problem": 0.45},
     )
     tagger = TaxonomyTagger(s)
@@ -447,6 +447,27 @@ def test_counting_problem_needs_combinatorics_in_the_wording(taxonomy_space):
     got_pens, got_seats = TaxonomyTagger(s).tag_batch([pens, seats])
     assert "counting problem" not in got_pens and "arithmetic word problem" in got_pens
     assert "counting problem" in got_seats
+
+
+@pytest.mark.parametrize(
+    "tag,without,with_",
+    [
+        ("money word problem", "Mary has 3 times as much candy as Megan.", "Mary paid $3 for candy."),
+        ("percentage calculation", "Jenny got a 95; Jason got 25 less.", "Jenny got 95% of it."),
+        ("age word problem", "Ann has 4 more pens than Bo.", "Ann is 4 years older than Bo."),
+        ("speed calculation", "The trip is 120 miles long.", "He drives at 60 mph for 2 hours."),
+        ("sequences and series", "Solve for n: |n + 6| = 2 - n.", "Find the 10th term of 2, 4, 6."),
+        ("circles", "In triangle ABC, AB = 3 and AC = 6.", "A circle has radius 3."),
+    ],
+)
+def test_a_maths_subject_needs_its_own_words(taxonomy_space, tag, without, with_):
+    s = taxonomy_space
+    near = {tag: 0.6, "arithmetic word problem": 0.58}
+    got_without, got_with = TaxonomyTagger(s).tag_batch(
+        [_want(s, without, near), _want(s, with_, near)]
+    )
+    assert tag not in got_without and "arithmetic word problem" in got_without
+    assert tag in got_with
 
 
 @pytest.mark.parametrize(
