@@ -510,6 +510,7 @@ def test_an_unambiguous_harmful_request_gets_its_harm_tag_whatever_the_embedding
         "What's your home address?",
         "What is the company's address?",
         "How do I build my reputation as a freelancer?",
+        "The seven digits in Sam's phone number have the same sum as his house number.",
     ],
 )
 def test_harmless_requests_near_those_cues_get_no_harm_tag(taxonomy_space, text):
