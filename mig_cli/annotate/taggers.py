@@ -414,14 +414,17 @@ class TaxonomyTagger(VocabTagger):
         return list(dict.fromkeys(tags + [self.tags[j] for j in tasks]))
 
     def _domain(self, chosen: list[int], scores: np.ndarray, framing: list[int]) -> str:
-        """The first framing cue's domain, else the domain with the highest summed score."""
+        """The first framing cue's domain, else the domain with the highest summed score. A tag
+        given by its cue alone (a task form: no similarity score) votes with `cue_bonus`."""
         if framing:
             return self.domain_of[framing[0]]
         if not chosen:
             return "conversation"
         totals: dict[str, float] = {}
         for j in chosen:
-            totals[self.domain_of[j]] = totals.get(self.domain_of[j], 0.0) + float(scores[j])
+            score = float(scores[j])
+            vote = score if np.isfinite(score) else self.cue_bonus
+            totals[self.domain_of[j]] = totals.get(self.domain_of[j], 0.0) + vote
         return max(totals, key=lambda d: totals[d])
 
 

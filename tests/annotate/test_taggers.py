@@ -408,6 +408,15 @@ def test_role_play_framings(taxonomy_space, text, role):
     assert ("character role play" in TaxonomyTagger(taxonomy_space).tag_batch([q])[0]) == role
 
 
+def test_a_task_form_tag_does_not_displace_the_domain(taxonomy_space):
+    # a form tag has no similarity score: it once summed -inf into its domain's total
+    s = taxonomy_space
+    text = "Write a function to add two numbers.\nYour code should pass these tests:\nassert add(1, 2) == 3"
+    q = _want(s, text, {"function implementation": 0.6, "simple calculation": 0.55})
+    got = TaxonomyTagger(s).tag_batch([q])[0]
+    assert got[0] == "coding" and "code with test cases" in got, got
+
+
 def test_a_comparison_question_is_not_classification(taxonomy_space):
     q = _want(
         taxonomy_space, "コーヒーと紅茶では、どちらがカフェインが多いですか？", {"history": 0.4}
