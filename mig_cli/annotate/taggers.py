@@ -68,7 +68,7 @@ from .crosslingual import BRIDGED, ENCODER_NAME, CrosslingualTopics, pick_topics
 from .judged_text import asked_part
 from .quality import approx_tokens
 from .shape_tags import VERSION as SHAPE_TAGS_VERSION
-from .shape_tags import instruction_of, shape_tags
+from .shape_tags import instruction_of, passage_of, shape_tags
 from .tag_data import (
     FENCE_LANGUAGES,
     load_code_cue,
@@ -86,6 +86,7 @@ from .vocab_tagger import Embed, VocabTagger, ranked
 from .writing_systems import is_unreadable, script_language
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z+#]+)")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _FENCE_ANY = re.compile(r"```|^(    |\t)\S", re.MULTILINE)
 CUE_CHARS = 2000  # cues read the start of a text (the model itself reads ~1,000 characters)
 ANSWER_SUBJECTS = 3  # maths tags a maths request may gain from its answer
@@ -267,11 +268,14 @@ class TaxonomyTagger(VocabTagger):
 
         The cues read the instruction, not a passage it comes with (`shape_tags.instruction_of`:
         a "translated" or "summary" inside a quoted article is not the task); only `reading
-        comprehension`, whose cue is the passage itself, reads the whole text."""
+        comprehension`, whose cue is the passage itself, reads the whole text, and only when
+        that passage is prose (`shape_tags.passage_of`): test cases or code after a blank line
+        are not a passage to read, so without one it reads the first paragraph."""
         instruction = instruction_of(text)
+        passage = text if passage_of(text) else _PARAGRAPH_BREAK.split(text, 1)[0]
         found: list[int] = []
         for j, pattern in self._tasks:
-            target = text if self.tags[j] == "reading comprehension" else instruction
+            target = passage if self.tags[j] == "reading comprehension" else instruction
             if j not in found and pattern.search(target):
                 found.append(j)
                 if len(found) == 2:

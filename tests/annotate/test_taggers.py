@@ -411,10 +411,23 @@ def test_role_play_framings(taxonomy_space, text, role):
 def test_a_task_form_tag_does_not_displace_the_domain(taxonomy_space):
     # a form tag has no similarity score: it once summed -inf into its domain's total
     s = taxonomy_space
-    text = "Write a function to add two numbers.\nYour code should pass these tests:\nassert add(1, 2) == 3"
+    text = "Write a function to add.\nYour code should pass these tests:\nassert add(1, 2) == 3"
     q = _want(s, text, {"function implementation": 0.6, "simple calculation": 0.55})
     got = TaxonomyTagger(s).tag_batch([q])[0]
     assert got[0] == "coding" and "code with test cases" in got, got
+
+
+def test_test_cases_after_a_blank_line_are_not_a_passage(taxonomy_space):
+    s = taxonomy_space
+    asserts = "\n".join(
+        f"assert similar_elements(({i}, 4, 5, 6), (5, 7, 4, 10)) == (4, 5)" for i in range(4)
+    )
+    mbpp = f"Write a function to find shared elements.\nYour code should pass these tests:\n\n{asserts}"
+    passage = " ".join(["The river rises in the hills and flows east to the sea."] * 6)
+    dolly = f"Where does the river flow?\n\n{passage}"
+    got = TaxonomyTagger(s).tag_batch([_want(s, t, {"history": 0.4}) for t in (mbpp, dolly)])
+    assert "reading comprehension" not in got[0], got[0]
+    assert "reading comprehension" in got[1], got[1]
 
 
 def test_a_comparison_question_is_not_classification(taxonomy_space):
