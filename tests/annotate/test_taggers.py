@@ -422,7 +422,7 @@ def test_test_cases_after_a_blank_line_are_not_a_passage(taxonomy_space):
     asserts = "\n".join(
         f"assert similar_elements(({i}, 4, 5, 6), (5, 7, 4, 10)) == (4, 5)" for i in range(4)
     )
-    mbpp = f"Write a function to find shared elements.\nYour code should pass these tests:\n\n{asserts}"
+    mbpp = f"Write a function for shared elements.\nYour code should pass these tests:\n\n{asserts}"
     passage = " ".join(["The river rises in the hills and flows east to the sea."] * 6)
     dolly = f"Where does the river flow?\n\n{passage}"
     got = TaxonomyTagger(s).tag_batch([_want(s, t, {"history": 0.4}) for t in (mbpp, dolly)])
