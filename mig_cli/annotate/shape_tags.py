@@ -102,6 +102,12 @@ def passage_of(request: str) -> str:
     return passage if _is_prose(passage) else ""
 
 
+def with_prose_passage(request: str) -> str:
+    """The whole request when it carries a prose passage (`passage_of`), else its first
+    paragraph: test cases or code after a blank line are not a passage to read."""
+    return request if passage_of(request) else _PARAGRAPH.split(request, 1)[0]
+
+
 def instruction_of(request: str) -> str:
     """The request without its passages: the paragraphs that are not prose of at least
     `PASSAGE_TOKENS` tokens (the whole request when every paragraph is one, or there is one)."""

@@ -68,7 +68,7 @@ from .crosslingual import BRIDGED, ENCODER_NAME, CrosslingualTopics, pick_topics
 from .judged_text import asked_part
 from .quality import approx_tokens
 from .shape_tags import VERSION as SHAPE_TAGS_VERSION
-from .shape_tags import instruction_of, passage_of, shape_tags
+from .shape_tags import instruction_of, shape_tags, with_prose_passage
 from .tag_data import (
     FENCE_LANGUAGES,
     load_code_cue,
@@ -86,7 +86,6 @@ from .vocab_tagger import Embed, VocabTagger, ranked
 from .writing_systems import is_unreadable, script_language
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z+#]+)")
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _FENCE_ANY = re.compile(r"```|^(    |\t)\S", re.MULTILINE)
 CUE_CHARS = 2000  # cues read the start of a text (the model itself reads ~1,000 characters)
 ANSWER_SUBJECTS = 3  # maths tags a maths request may gain from its answer
@@ -137,8 +136,10 @@ class TaxonomyTagger(VocabTagger):
         # code-fence language -> tag index, built once (not per text)
         self._fence_tags = {k: index[t] for k, t in FENCE_LANGUAGES.items() if t in index}
         cues = [(index[c.tag], c) for c in load_cues() if c.tag in index] if use_cues else []
-        self._gates = [(j, c.pattern) for j, c in cues if c.kind == "gate"]
-        self._needs = [(j, c.pattern) for j, c in cues if c.kind == "needs"]
+        # (tag, pattern, fires): a gate fires its tag, a "needs" cue only allows it
+        self._gates = [
+            (j, c.pattern, c.kind == "gate") for j, c in cues if c.kind in ("gate", "needs")
+        ]
         self._framing = [(j, c.pattern) for j, c in cues if c.kind == "framing"]
         self._always = [(j, c.pattern) for j, c in cues if c.kind in ("always", "form", "judge")]
         # tasks that judge a given text; "classification" (a task cue) judges items too
@@ -269,13 +270,15 @@ class TaxonomyTagger(VocabTagger):
         The cues read the instruction, not a passage it comes with (`shape_tags.instruction_of`:
         a "translated" or "summary" inside a quoted article is not the task); only `reading
         comprehension`, whose cue is the passage itself, reads the whole text, and only when
-        that passage is prose (`shape_tags.passage_of`): test cases or code after a blank line
-        are not a passage to read, so without one it reads the first paragraph."""
+        that passage is prose (`shape_tags.with_prose_passage`): test cases or code after a
+        blank line are not a passage to read, so without one it reads the first paragraph."""
         instruction = instruction_of(text)
-        passage = text if passage_of(text) else _PARAGRAPH_BREAK.split(text, 1)[0]
         found: list[int] = []
         for j, pattern in self._tasks:
-            target = passage if self.tags[j] == "reading comprehension" else instruction
+            if self.tags[j] == "reading comprehension":
+                target = with_prose_passage(text)  # only when this cue is reached
+            else:
+                target = instruction
             if j not in found and pattern.search(target):
                 found.append(j)
                 if len(found) == 2:
@@ -335,14 +338,11 @@ class TaxonomyTagger(VocabTagger):
         tag without its gate), and the gates that fired."""
         mask = ~self._cue_only
         fired: list[int] = []
-        for j, pattern in self._gates:
-            if pattern.search(text):
-                fired.append(j)
-            else:
-                mask[j] = False
-        for j, pattern in self._needs:
+        for j, pattern, fires in self._gates:
             if not pattern.search(text):
                 mask[j] = False
+            elif fires:
+                fired.append(j)
         return mask, fired
 
     def _precise(self, text: str) -> np.ndarray:
