@@ -9,7 +9,8 @@ per CJK character, one per four other characters):
 
 - "multi-turn conversation": at least two user turns answered;
 - "summary of a passage" / "answer from a passage": the first user turn holds, after its first
-  paragraph, a prose passage of at least `PASSAGE_TOKENS` (little code punctuation); the
+  paragraph, a prose passage of at least `PASSAGE_TOKENS` (little code punctuation, citation
+  marks such as "[1]" not counted); the
   answer summarises it when it is at least `SUMMARY_SHARE` of the passage or
   `SUMMARY_TOKENS` long, else it answers from it (closed-book QA, extraction);
 - "short answer" (at most `SHORT_TOKENS`) or "long-form answer" (at least `LONG_TOKENS`): the
@@ -53,7 +54,7 @@ SHAPE_TAGS = (
     "list answer",
     "markdown formatting",
 )
-VERSION = 3  # recorded with tagged output: bump when a rule changes
+VERSION = 4  # recorded with tagged output: bump when a rule changes
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 # list items: a bullet and a space, "1." / "1)" / "1）" (not "1.5"), "１．", "一、", or "・"
@@ -78,10 +79,13 @@ _MARKDOWN = re.compile(
 )
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`", re.DOTALL)  # fenced or inline code
 _CODE_CHARS = frozenset("{}[]();=<>_#$\\|`")
+# a reference mark of encyclopaedia prose ("[1]", "[a]", "[note 3]", "[citation needed]") is
+# not code punctuation: a cited article is still prose
+_CITATION = re.compile(r"\[(?:[0-9]{1,3}|[a-z]|note [0-9]{1,3}|citation needed)\]", re.IGNORECASE)
 
 
 def _is_prose(text: str) -> bool:
-    chars = [c for c in text if not c.isspace()]
+    chars = [c for c in _CITATION.sub("", text) if not c.isspace()]
     if not chars:
         return False
     return sum(1 for c in chars if c in _CODE_CHARS) / len(chars) < CODE_PUNCTUATION

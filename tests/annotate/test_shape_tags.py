@@ -52,6 +52,19 @@ def test_a_code_block_or_a_short_context_is_not_a_passage():
     assert "answer from a passage" not in shape_tags(chat("Q?\n\nA short note.", "Yes."))
 
 
+def test_a_cited_article_is_still_a_passage():
+    # encyclopaedia prose carries reference marks; they are not code punctuation
+    cited = " ".join(
+        f"The river rises in the hills{m} and flows east to the sea.{n}"
+        for m, n in [("[1]", "[2]"), ("[a]", "[note 3]"), ("", "[citation needed]")] * 3
+    )
+    assert passage_of(f"Where does the river rise?\n\n{cited}") != ""
+    # the same density of real brackets is code or data, not prose
+    indexed = cited.replace("[1]", "[i+1]").replace("[a]", "[k]=0").replace("[2]", "(x);")
+    indexed = indexed.replace("[note 3]", "{a}").replace("[citation needed]", "[x, y]")
+    assert passage_of(f"Where does the river rise?\n\n{indexed}") == ""
+
+
 def test_list_answer_counts_items():
     three = "Options:\n- tea\n- coffee\n- water"
     assert "list answer" in shape_tags(chat("Drinks?", three))
