@@ -17,9 +17,14 @@ per CJK character, one per four other characters):
   first answer's length;
 - "list answer": the first answer has at least `LIST_ITEMS` list-item lines;
 - "markdown formatting": the first answer has a Markdown heading (with a word in it), bold text
-  or a table.
-Code (fenced or inline) is left out of the last two and is never a passage; a blank answer gets
-no answer label.
+  or a table;
+- "latex formatting": the first answer typesets maths in LaTeX: a maths command (`\\frac`,
+  `\\sqrt`, `\\cdot`, `\\boxed`, ...), an environment (`\\begin{`), or `\\( \\)` / `\\[ \\]`
+  around "^", "_" or a command. A "$" alone is not enough (prices, shell and PHP variables), nor
+  is a "\\(" of Swift or sed. A subset that holds only plain-text maths answers, or
+  only typeset ones, teaches one output format: this label lets MIG cover both.
+Code (fenced or inline) is left out of the last three and is never a passage; a blank answer
+gets no answer label.
 
 These are common labels (each on a sizeable share of a pool), so under MIG they add a little
 information for covering each shape once; they do not make a record rare. Pure: turns in,
@@ -53,8 +58,9 @@ SHAPE_TAGS = (
     "long-form answer",
     "list answer",
     "markdown formatting",
+    "latex formatting",
 )
-VERSION = 4  # recorded with tagged output: bump when a rule changes
+VERSION = 5  # recorded with tagged output: bump when a rule changes
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 # list items: a bullet and a space, "1." / "1)" / "1）" (not "1.5"), "１．", "一、", or "・"
@@ -76,6 +82,15 @@ _DELIMITER = re.compile(r"\s*(?:[、，;；]|,)\s*(?:(?:and|or)\s+)?")
 _MARKDOWN = re.compile(
     r"^#{1,6}[ \t]+[^\n]*?[^\W\d_]|(?:^|\s)\*\*\S[^*\n]*\*\*|^\|.*\|[ \t]*\n\|[ \t]*:?-{3,}",
     re.MULTILINE,
+)
+# LaTeX maths: a maths command (not followed by a letter: "\in" is not "\int"), an
+# environment, or "\( ... \)" / "\[ ... \]" holding "^", "_" or a command (Swift's "\(year)"
+# and sed's "\([0-9]*\)" hold none)
+_LATEX = re.compile(
+    r"\\(?:frac|dfrac|tfrac|boxed|sqrt|cdot|times|div|pm|leq?|geq?|neq|approx|equiv|pmod"
+    r"|pi|theta|alpha|angle|circ|binom|sum|prod|int|lim|log|ln|sin|cos|tan|infty|mathrm"
+    r"|mathbf|text)(?![a-zA-Z])|\\begin\{"
+    r"|\\[(\[](?=[^\n]{0,200}?(?:[\^_]|\\[a-zA-Z]{2,})[^\n]{0,200}?\\[)\]])"
 )
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`", re.DOTALL)  # fenced or inline code
 _CODE_CHARS = frozenset("{}[]();=<>_#$\\|`")
@@ -195,4 +210,6 @@ def shape_tags(turns: Sequence[Turn], *, asks_summary: bool = False) -> list[str
         tags.append("list answer")
     if _MARKDOWN.search(prose):
         tags.append("markdown formatting")
+    if _LATEX.search(prose):
+        tags.append("latex formatting")
     return tags

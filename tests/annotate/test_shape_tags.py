@@ -124,9 +124,28 @@ def test_markdown_formatting(answer, markdown):
 
 
 @pytest.mark.parametrize(
+    "answer,latex",
+    [
+        (r"So $x = \frac{3}{4}$, and the answer is $\boxed{3}$.", True),
+        (r"The length is \( \sqrt{x^2 + y^2} \).", True),
+        (r"\[ a_n = 2^n \]", True),
+        ("\\begin{align*} a &= b \\\\ c &= d \\end{align*}", True),
+        ("She needs 2 at $2.25 each so 2*2.25 = $<<2*2.25=4.50>>4.50\n#### 4.5", False),
+        ("function f($email) { return preg_match('/^[a-z_]+$/', $email); }", False),
+        ('print("Year \\(year) is\\(status ? "" : " not") a leap year")', False),
+        ("sed 's/.*, *\\([0-9.]*\\)%* id.*/\\1/'", False),
+        ("Typeset it as:\n```latex\n\\frac{a}{b}\n```", False),  # code is left out
+    ],
+)
+def test_latex_formatting(answer, latex):
+    assert ("latex formatting" in shape_tags(chat("Solve it.", answer))) == latex
+
+
+@pytest.mark.parametrize(
     "turns",
     [
         chat("Hi", "Hello!", "Q?", "A."),
+        chat("Solve.", r"We get $\frac{1}{2}$." + "\n- a\n- **b**\n- c"),
         chat(f"Q?\n\n{PASSAGE}", "x " * 400 + "\n- a\n- **b**\n- c"),
     ],
 )
