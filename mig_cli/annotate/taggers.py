@@ -23,15 +23,15 @@ several rows). For one text it:
    a fired cue adds `cue_bonus` to its tag's score and its tag is always kept
    (`use_cues=False` turns all of this off: embedding similarity alone);
 3. keeps up to `top_k` tags (ranked with the bonus) scoring at least `min_similarity` and
-   within `margin` of the best similarity before any bonus, then any fired cue tags; the best
-   tag is always kept, so every non-blank text gets labels (MIG gives unlabelled records no
-   gain);
+   within `margin` of the best similarity before any bonus, then any fired cue tags; when no
+   tag clears the floor and no cue fired, the best tag is kept all the same (MIG gives
+   unlabelled records no gain), but beside a fired cue such a guess is only noise;
 4. puts a domain first (`domain_tag=True`): the framing cue's, else the domain with the
    highest summed score over the kept tags. It is a coarse label shared by many records;
 5. given the record's turns (`tag_batch(texts, turns=...)`, as `mig tag` does), adds up to
    three maths tags found in the answer of a maths request (a solution names its methods) and
    the conversation's shape (`shape_tags`: multi-turn, answer from or summary of a passage,
-   short or long-form answer, list, Markdown).
+   short or long-form answer, list, Markdown, LaTeX).
 
 Precision rules (`_precise`): a harm tag needs a harm word (`data/harm_words.txt`), a coding tag
 needs code or a code word (`data/code_words.txt`), a maths tag needs a number, a maths term or
@@ -93,7 +93,7 @@ ANSWER_MIN_TOKENS = 20  # a shorter answer ("4") names no method
 NOT_SUBJECTS = frozenset({"latex math notation"})  # how an answer is written, not its method
 # recorded with tagged output (with the data files' hash): bump when a rule written in code
 # here or in `translation_tags` changes, so that older tagged pools and checkpoints are redone
-RULES_VERSION = 3
+RULES_VERSION = 4
 
 
 def _first_answer(turns: Sequence[Turn] | None) -> str:
@@ -408,7 +408,11 @@ class TaxonomyTagger(VocabTagger):
         chosen = chosen[:1] + [
             j for j in chosen[1:] if scores[j] >= self.min_similarity + self.secondary_gap
         ]
-        if not chosen and np.isfinite(scores[order[0]]) and best >= top - 2 * self.margin:
+        if (
+            not (chosen or fired)
+            and np.isfinite(scores[order[0]])
+            and best >= top - 2 * self.margin
+        ):
             chosen = [int(order[0])]
         chosen += [j for j in sorted(fired, key=lambda j: -scores[j]) if j not in chosen]
         tags = [self.tags[j] for j in chosen]
