@@ -401,6 +401,16 @@ def test_a_coding_tag_needs_code_in_the_text(taxonomy_space):
         ("As a result, the code fails. How do I fix it?", False),
         ("As a beginner, how do I learn Python?", False),
         ("You are the best. What should I cook tonight?", False),
+        ("You are the fictional character Sherlock Holmes, and you see a stolen painting.", True),
+        ("You are acclaimed inventor Nikola Tesla. How would you explain the Tesla Coil?", True),
+        ("You are transported to Hogwarts and become a professor. Describe your lesson.", True),
+        ("Provide advice from the perspective of an experienced knight.", True),
+        ("Write a letter as Albert Einstein about time travel.", True),
+        ("As a futuristic AI chef, suggest a healthy meal.", True),
+        ("As a wise oracle answering questions from people who travel far, explain hope.", True),
+        ("Save the draft as a reminder. How do I find it later?", False),
+        ("You are the reason I smile. Write me a poem.", False),
+        ("You are given an array of integers. Return the largest.", False),
     ],
 )
 def test_role_play_framings(taxonomy_space, text, role):
