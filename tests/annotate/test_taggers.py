@@ -409,7 +409,7 @@ def test_a_coding_tag_needs_code_in_the_text(taxonomy_space):
         ("As a futuristic AI chef, suggest a healthy meal.", True),
         ("As a wise oracle answering questions from people who travel far, explain hope.", True),
         ("Save the draft as a reminder. How do I find it later?", False),
-        ("You are the reason I smile. Write me a poem.", False),
+        ("You are the best, thanks! How do I boil an egg?", False),
         ("You are given an array of integers. Return the largest.", False),
     ],
 )
