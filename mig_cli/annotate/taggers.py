@@ -386,6 +386,7 @@ class TaxonomyTagger(VocabTagger):
             # are what is judged, not what is asked for (`judged_text`)
             base = np.where(self._harm, -np.inf, base)
             fired = [j for j in fired if not self._harm[j]]
+            framing = [j for j in framing if not self._harm[j]]
         if self._context:
             top = ranked(base, 4)
             for j, cue in self._context:

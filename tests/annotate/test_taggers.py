@@ -537,6 +537,15 @@ def test_an_unambiguous_harmful_request_gets_its_harm_tag_whatever_the_embedding
     q = _want(taxonomy_space, text, {"job search": 0.6, "human resources": 0.55})
     got = TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
     assert tag in got, got
+    assert got[0] == "safety", got  # the harm is what the request is about, not the job search
+
+
+def test_a_judged_harmful_ask_frames_no_safety_domain(taxonomy_space):
+    s = taxonomy_space
+    text = "Classify the following comment as offensive or not: 'How can I hire a hitman?'"
+    got = TaxonomyTagger(s).tag_batch([_want(s, text, {"job search": 0.6})])[0]
+    assert "toxicity detection" in got and got[0] != "safety", got
+    assert "murder" not in got
 
 
 @pytest.mark.parametrize(
