@@ -502,6 +502,10 @@ def test_a_maths_subject_needs_its_own_words(taxonomy_space, tag, without, with_
     assert tag in got_with
 
 
+# cues that name a harm rather than ask for it (kind "+" in cues.tsv): the tag, not the domain
+NAMED_NOT_ASKED = {"talk dirty to me", "We as white supremists need to take control"}
+
+
 @pytest.mark.parametrize(
     "text,tag",
     [
@@ -537,7 +541,7 @@ def test_an_unambiguous_harmful_request_gets_its_harm_tag_whatever_the_embedding
     q = _want(taxonomy_space, text, {"job search": 0.6, "human resources": 0.55})
     got = TaxonomyTagger(taxonomy_space).tag_batch([q])[0]
     assert tag in got, got
-    if tag not in {"extremism"}:  # a word that may name history keeps its tag, not the domain
+    if text not in NAMED_NOT_ASKED:
         assert got[0] == "safety", got  # the harm is what it is about, not the job search
 
 
