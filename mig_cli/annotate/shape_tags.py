@@ -18,11 +18,14 @@ per CJK character, one per four other characters):
 - "list answer": the first answer has at least `LIST_ITEMS` list-item lines;
 - "markdown formatting": the first answer has a Markdown heading (with a word in it), bold text
   or a table;
-- "latex formatting": the first answer typesets maths in LaTeX: a maths command (`\\frac`,
+- "latex math notation": the first answer typesets maths in LaTeX: a maths command (`\\frac`,
   `\\sqrt`, `\\cdot`, `\\boxed`, ...), an environment (`\\begin{`), or `\\( \\)` / `\\[ \\]`
   around "^", "_" or a command. A "$" alone is not enough (prices, shell and PHP variables), nor
-  is a "\\(" of Swift or sed. A subset that holds only plain-text maths answers, or
-  only typeset ones, teaches one output format: this label lets MIG cover both.
+  is a "\\(" of Swift or sed. A subset that holds only plain-text maths answers, or only
+  typeset ones, teaches one output format: this label lets MIG cover both. It is the
+  taxonomy's tag for a request written in LaTeX, on purpose: one label for LaTeX maths in the
+  conversation, so that a record typeset on both sides does not carry two labels for one
+  property (MIG credits a record once per label, and label-rich records would win for it).
 Code (fenced or inline) is left out of the last three and is never a passage; a blank answer
 gets no answer label.
 
@@ -58,9 +61,9 @@ SHAPE_TAGS = (
     "long-form answer",
     "list answer",
     "markdown formatting",
-    "latex formatting",
+    "latex math notation",
 )
-VERSION = 5  # recorded with tagged output: bump when a rule changes
+VERSION = 6  # recorded with tagged output: bump when a rule changes
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 # list items: a bullet and a space, "1." / "1)" / "1）" (not "1.5"), "１．", "一、", or "・"
@@ -211,5 +214,5 @@ def shape_tags(turns: Sequence[Turn], *, asks_summary: bool = False) -> list[str
     if _MARKDOWN.search(prose):
         tags.append("markdown formatting")
     if _LATEX.search(prose):
-        tags.append("latex formatting")
+        tags.append("latex math notation")
     return tags

@@ -90,7 +90,7 @@ _FENCE_ANY = re.compile(r"```|^(    |\t)\S", re.MULTILINE)
 CUE_CHARS = 2000  # cues read the start of a text (the model itself reads ~1,000 characters)
 ANSWER_SUBJECTS = 3  # maths tags a maths request may gain from its answer
 ANSWER_MIN_TOKENS = 20  # a shorter answer ("4") names no method
-NOT_SUBJECTS = frozenset({"latex math notation"})  # how an answer is written, not its method
+NOT_SUBJECTS = frozenset({"latex math notation"})  # how it is written (a shape label), not a method
 # recorded with tagged output (with the data files' hash): bump when a rule written in code
 # here or in `translation_tags` changes, so that older tagged pools and checkpoints are redone
 RULES_VERSION = 4

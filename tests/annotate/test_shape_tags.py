@@ -138,7 +138,7 @@ def test_markdown_formatting(answer, markdown):
     ],
 )
 def test_latex_formatting(answer, latex):
-    assert ("latex formatting" in shape_tags(chat("Solve it.", answer))) == latex
+    assert ("latex math notation" in shape_tags(chat("Solve it.", answer))) == latex
 
 
 @pytest.mark.parametrize(

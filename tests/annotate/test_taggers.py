@@ -910,7 +910,14 @@ def test_turns_add_maths_tags_from_the_answer_and_the_shape(taxonomy_space):
     # not a maths request: its answer is not read for maths tags
     assert "counting problem" not in with_turns[1]
     assert tagger.seen == 4  # the answers are not counted as texts tagged
-    assert "latex math notation" not in with_turns[0][len(plain[0]) :]  # notation, not method
+    # the answer's LaTeX is a shape label (last), not one of the answer's subjects
+    extra = with_turns[0][len(plain[0]) :]
+    assert extra.count("latex math notation") == 1 and extra[-1] == "latex math notation"
+    # a request written in LaTeX with a typeset answer carries the label once
+    typeset = _want(s, r"Compute $\binom{7}{3}$.", {"counting problem": 0.6})
+    both = tagger.tag_batch([typeset], turns=[[Turn("user", typeset), Turn("assistant", proof)]])
+    assert "latex math notation" in tagger.tag_batch([typeset])[0]  # from the request alone
+    assert both[0].count("latex math notation") == 1, both
     # an answer too short to name a method adds nothing
     short = [[Turn("user", q), Turn("assistant", r"$\binom{7}{3}$")]]
     assert tagger.tag_batch([q], turns=short)[0][: len(plain[0])] == plain[0]
