@@ -34,12 +34,15 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/harm-rates"))
     ap.add_argument("--show", type=int, default=0, help="Records to list of each kind.")
     ap.add_argument("--json", type=Path, help="Write the figures here too.")
+    ap.add_argument("--data", type=Path, default=DATA, help="Folder of the *.jsonl sources.")
     args = ap.parse_args()
+    if not sorted(args.data.glob("*.jsonl")):
+        sys.exit(f"Error: no *.jsonl sources in {args.data} (name the folder with --data)")
     args.work.mkdir(parents=True, exist_ok=True)
     requests = args.work / "requests.jsonl"
     sources = []
     with requests.open("w", encoding="utf-8") as out:
-        for path in sorted(DATA.glob("*.jsonl")):
+        for path in sorted(args.data.glob("*.jsonl")):
             for n, line in enumerate(path.open(encoding="utf-8")):
                 turns = json.loads(line).get("messages") or []
                 if not any(t.get("role") == "user" for t in turns):
