@@ -25,7 +25,12 @@ from pathlib import Path
 
 from mig_cli.annotate.tag_data import harmful_labels
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+# ../shared/data beside the checkout (or above a worktree), as scripts/bench_selection.py finds it
+DATA = next(
+    (p / "shared" / "data" for p in REPO.parents if (p / "shared" / "data").is_dir()),
+    REPO.parent / "shared" / "data",
+)
 RED_TEAM = "hh-rlhf-harmless-test"
 
 
