@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_sample import make_graph, make_pool, timed_cli  # noqa: E402
+from shared_data import shared_data_dir  # noqa: E402
 
 from mig_cli.annotate.costs import record_costs  # noqa: E402
 from mig_cli.records.cost_cache import CostCache  # noqa: E402
@@ -48,7 +49,7 @@ from mig_cli.selection.selection import mig_vectors  # noqa: E402
 
 SOURCES = ["flan", "sharegpt", "math", "code", "wildchat"]
 SOURCE_P = [0.45, 0.25, 0.15, 0.1, 0.05]
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = shared_data_dir()
 
 
 def controls_pool(n: int) -> pa.Table:

@@ -47,16 +47,10 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
+from shared_data import shared_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = (
-    Path(os.environ["MIG_SHARED_DATA"])
-    if os.environ.get("MIG_SHARED_DATA")
-    else next(
-        (p / "shared" / "data" for p in REPO.parents if (p / "shared" / "data").is_dir()),
-        REPO.parent / "shared" / "data",
-    )
-)
+DATA = shared_data_dir()
 
 # file -> (category field or None, records kept per source)
 SOURCES = {

@@ -34,6 +34,8 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from shared_data import shared_data_dir  # noqa: E402
+
 from mig_cli.annotate.embedding import Embedder  # noqa: E402
 from mig_cli.annotate.tag_data import load_taxonomy  # noqa: E402
 from mig_cli.annotate.taggers import TaxonomyTagger  # noqa: E402
@@ -41,7 +43,7 @@ from mig_cli.records.chat import conversation  # noqa: E402
 from mig_cli.records.chat_text import select_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
+DEFAULT_DATA = shared_data_dir()
 SOURCES = {  # class name -> (file, predicate on the raw record, used only to pick the sample)
     "gpteacher-codegen": ("gpteacher.jsonl", lambda r: r.get("subset") == "codegen"),
     "gpteacher-roleplay": ("gpteacher.jsonl", lambda r: r.get("subset") == "roleplay"),

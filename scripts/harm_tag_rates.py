@@ -23,14 +23,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from shared_data import shared_data_dir
+
 from mig_cli.annotate.tag_data import harmful_labels
 
-REPO = Path(__file__).resolve().parents[1]
-# ../shared/data beside the checkout (or above a worktree), as scripts/bench_selection.py finds it
-DATA = next(
-    (p / "shared" / "data" for p in REPO.parents if (p / "shared" / "data").is_dir()),
-    REPO.parent / "shared" / "data",
-)
+DATA = shared_data_dir()
 RED_TEAM = "hh-rlhf-harmless-test"
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-from pathlib import Path
+
+from shared_data import shared_data_dir
 
 from mig_cli.annotate.shape_tags import instruction_of
 from mig_cli.annotate.translation_tags import translation_labels
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = shared_data_dir()
 
 
 def main() -> None:
